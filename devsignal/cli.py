@@ -1,0 +1,116 @@
+"""`devsignal` — the one command for people. Each subcommand is a thin wrapper."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from devsignal.console import console
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """DevSignal: which accounts are ready to buy, from what developers actually do."""
+
+
+# ----------------------------------------------------------------------------- database
+@main.group()
+def db() -> None:
+    """The PostgreSQL server (embedded unless DEVSIGNAL_DATABASE_URL is set)."""
+
+
+@db.command("url")
+@click.option("--database", default=None, help="Database name (default: devsignal; or dagster).")
+def db_url(database: str | None) -> None:
+    """Print the connection URL (starting the embedded server if needed): psql "$(devsignal db url)"."""
+    from devsignal import db as database_
+
+    click.echo(database_.connection().url(database))
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the embedded server (idempotent) and create the databases."""
+    from devsignal import db as database_
+
+    params = database_.connection()
+    console.print(f"PostgreSQL is up: {params.url()}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    from devsignal import db as database_
+
+    console.print("stopped" if database_.stop_embedded() else "was not running")
+
+
+# ----------------------------------------------------------------------------- demo world
+@main.command()
+@click.option("--seed", default=7, show_default=True)
+@click.option("--companies", default=200, show_default=True)
+@click.option("--people", default=2000, show_default=True)
+@click.option("--days", default=90, show_default=True)
+@click.option("--out", type=click.Path(), default=None, help="Folder (default: DEVSIGNAL_WORLD_DIR).")
+def world(seed: int, companies: int, people: int, days: int, out: str | None) -> None:
+    """Generate the demo world (deterministic for a seed)."""
+    from devsignal import demo
+
+    summary = demo.ensure_world(seed=seed, companies=companies, people=people, days=days, out=out, force=True)
+    console.print(summary)
+
+
+@main.command()
+@click.option("--port", default=8765, show_default=True)
+@click.option("--world-dir", type=click.Path(exists=True), default=None)
+def sandbox(port: int, world_dir: str | None) -> None:
+    """Serve the demo world through the real API shapes (foreground)."""
+    from devsignal import demo
+
+    demo.serve_sandbox_forever(port=port, world_dir=world_dir)
+
+
+# ----------------------------------------------------------------------------- pipeline
+@main.command()
+@click.option("--seed", default=7, show_default=True)
+@click.option("--companies", default=200, show_default=True)
+@click.option("--people", default=2000, show_default=True)
+@click.option("--days", default=90, show_default=True)
+@click.option("--fresh", is_flag=True, help="Regenerate the world even if one with these knobs exists.")
+def demo(seed: int, companies: int, people: int, days: int, fresh: bool) -> None:
+    """World → sandbox → load every source → dbt build → scores, then the hottest accounts."""
+    from devsignal import demo as demo_
+
+    demo_.run_demo(seed=seed, companies=companies, people=people, days=days, fresh=fresh)
+
+
+@main.command()
+def run() -> None:
+    """Materialise every asset once over your own settings (no demo world)."""
+    from devsignal import pipeline
+
+    pipeline.materialize_all()
+    pipeline.print_hottest_accounts()
+
+
+@main.command()
+@click.argument("source", type=click.Choice(["npm", "pypi", "github", "segment", "crm"]))
+def load(source: str) -> None:
+    """Run one dlt source once and print what it loaded."""
+    from devsignal import pipeline
+
+    pipeline.load_one(source)
+
+
+@main.command()
+@click.option("--no-sandbox", is_flag=True, help="Do not serve the demo world even if one exists.")
+def up(no_sandbox: bool) -> None:
+    """Start the Dagster webserver and daemon (and the sandbox) against the same database."""
+    from devsignal import services
+
+    services.up(with_sandbox=not no_sandbox)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Run the pipeline through Dagster from the command line: every asset, step by step, with progress."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from devsignal import db, settings
+from devsignal.console import console, step, table
+
+SOURCES = ("npm", "pypi", "github", "segment", "crm")
+
+
+def prepare_dbt() -> None:
+    """Write dbt's manifest (Dagster reads it to build the dbt assets)."""
+    db.connection()  # exports the DEVSIGNAL_PG_* variables profiles.yml reads
+    project_dir = settings.dbt_project_dir()
+    dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    result = subprocess.run(
+        [dbt, "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    db.connection()  # DAGSTER_HOME and the storage URL
+    return DagsterInstance.get()
+
+
+def materialize_all() -> None:
+    """Each source, then the dbt project, as Dagster runs recorded in the `dagster` database."""
+    from dagster import AssetSelection, materialize
+
+    with step("Preparing dbt and loading the Dagster definitions"):
+        prepare_dbt()
+        from orchestration.definitions import defs
+
+        assets = list(defs.assets)
+        resources = defs.resources
+        instance = _instance()
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    for source in SOURCES:
+        with step(f"Loading {source}"):
+            result = materialize(assets, selection=AssetSelection.groups("ingestion")
+                                 & AssetSelection.key_prefixes(["raw", source]),
+                                 resources=resources, instance=instance, run_config=quiet,
+                                 tags={"devsignal/step": f"load-{source}"})
+            _print_load_counts(source)
+            assert result.success
+    with step("dbt build (staging → intermediate → marts, with tests)"):
+        result = materialize(assets, selection=AssetSelection.all() - AssetSelection.groups("ingestion"),
+                             resources=resources, instance=instance, run_config=quiet,
+                             tags={"devsignal/step": "dbt-build"})
+        assert result.success
+
+
+def _print_load_counts(source: str) -> None:
+    import sqlalchemy as sa
+
+    with db.engine().connect() as conn:
+        tables = conn.execute(sa.text(
+            "select table_name from information_schema.tables where table_schema = :schema "
+            "and table_name not like '\\_dlt%' order by table_name"), {"schema": f"raw_{source}"}).scalars().all()
+        counts = [(name, conn.execute(sa.text(f'select count(*) from raw_{source}."{name}"')).scalar())
+                  for name in tables]
+    console.print("    " + ", ".join(f"{name} {count:,}" for name, count in counts))
+
+
+def load_one(source: str) -> None:
+    from ingestion import pipelines
+
+    with step(f"Loading {source}"):
+        pipelines.load(source)
+    _print_load_counts(source)
+
+
+def print_hottest_accounts(limit: int = 15) -> None:
+    import sqlalchemy as sa
+
+    query = sa.text("""
+        select a.name, a.domain, s.tier, s.score, s.factors
+        from marts.account_scores_current s
+        join marts.dim_accounts a using (account_id)
+        order by s.score desc, a.domain
+        limit :limit
+    """)
+    with db.engine().connect() as conn:
+        rows = conn.execute(query, {"limit": limit}).all()
+        tiers = conn.execute(sa.text(
+            "select tier, count(*) from marts.account_scores_current group by tier")).all()
+    table(
+        f"Hottest accounts ({', '.join(f'{t} {n}' for t, n in sorted(tiers))})",
+        ["account", "domain", "tier", "score", "top factors"],
+        [[name, domain, tier, score, _top_factors(factors)] for name, domain, tier, score, factors in rows],
+        justify_right={"score"},
+    )
+
+
+def _top_factors(factors) -> str:
+    """The three factors that gave the most points, e.g. `user_count 25 · feature_breadth 20 · …`."""
+    if not factors:
+        return ""
+    items = factors.items() if isinstance(factors, dict) else [(f["name"], f) for f in factors]
+    points = sorted(((name, (f.get("points") if isinstance(f, dict) else f) or 0) for name, f in items),
+                    key=lambda item: -item[1])
+    return " · ".join(f"{name} {value:g}" for name, value in points[:3])

@@ -1,0 +1,57 @@
+"""The dbt project as assets; dbt tests become asset checks; sources resolve to the dlt keys."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, Definitions
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from devsignal import db, settings
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project_dir = settings.dbt_project_dir()
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    project.prepare_if_dev()
+    return project
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Models are keyed `<layer>/<model>` (staging, intermediate, marts) and grouped by layer."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec  # keyed by meta.dagster.asset_key = raw/<source>/<table>
+        layer = props["fqn"][1] if len(props["fqn"]) > 2 else "models"
+        return spec.replace_attributes(key=AssetKey([layer, props["name"]]), group_name=layer)
+
+
+def build_args() -> list[str]:
+    """`dbt build`, scored as of DEVSIGNAL_SCORE_AS_OF when it is set (the demo world's last day)."""
+    args = ["build"]
+    as_of = os.environ.get("DEVSIGNAL_SCORE_AS_OF", "").strip()
+    if as_of:
+        args += ["--vars", json.dumps({"score_as_of": as_of})]
+    return args
+
+
+def defs() -> Definitions:
+    project = dbt_project()
+
+    @dbt_assets(manifest=project.manifest_path, project=project, dagster_dbt_translator=LayeredTranslator())
+    def devsignal_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
+        db.connection()  # starts the embedded server if needed; exports what profiles.yml reads
+        yield from dbt.cli(build_args(), context=context).stream()
+
+    return Definitions(
+        assets=[devsignal_dbt],
+        resources={"dbt": DbtCliResource(project_dir=project, profiles_dir=str(project.project_dir))},
+    )
