@@ -12,6 +12,9 @@ from devsignal.console import console
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """DevSignal: which accounts are ready to buy, from what developers actually do."""
+    from devsignal import settings
+
+    settings.load_dotenv()
 
 
 # ----------------------------------------------------------------------------- database
@@ -110,6 +113,20 @@ def up(no_sandbox: bool) -> None:
     from devsignal import services
 
     services.up(with_sandbox=not no_sandbox)
+
+
+@main.command("code-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=4000, show_default=True)
+def code_server(host: str, port: int) -> None:
+    """Serve the Dagster code location over gRPC (docker compose's `dagster-code`)."""
+    import os
+
+    from devsignal import pipeline, services
+
+    pipeline.prepare_dbt()
+    command = services.code_server_command(host, port)
+    os.execv(command[0], command)
 
 
 if __name__ == "__main__":

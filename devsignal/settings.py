@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +32,22 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DEVSIGNAL_SEGMENT_ARCHIVE_DIR": ("", "folder of Segment archive files (gzipped JSON lines) to load"),
     "DEVSIGNAL_INTERNAL_DOMAINS": ("", "comma-separated email domains of your own company (filtered as noise)"),
     "DEVSIGNAL_START_DATE": ("", "first day to backfill download series from (YYYY-MM-DD); empty = 90 days ago"),
+    "DEVSIGNAL_SCORE_AS_OF": ("", "score as of this day (YYYY-MM-DD); empty = today. The demo sets the world's last day"),
     "DAGSTER_HOME": ("", "Dagster instance folder; empty = <DEVSIGNAL_HOME>/dagster"),
 }
+
+
+def load_dotenv(path: Path | None = None) -> None:
+    """Read `KEY=VALUE` lines from the checkout's `.env` into the environment (the environment wins)."""
+    path = path or REPO_ROOT / ".env"
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        os.environ.setdefault(key.strip(), value.strip().strip('"').strip("'"))
 
 
 def get(name: str) -> str:
@@ -75,7 +89,7 @@ class PgParams:
 
     def url(self, dbname: str | None = None, driver: str = "postgresql") -> str:
         db = dbname or self.dbname
-        auth = self.user + (f":{self.password}" if self.password else ":")
+        auth = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}"
         if self.host.startswith("/"):
             return f"{driver}://{auth}@/{db}?host={self.host}&port={self.port}"
         return f"{driver}://{auth}@{self.host}:{self.port}/{db}"
