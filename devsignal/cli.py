@@ -32,6 +32,21 @@ def db_url(database: str | None) -> None:
     click.echo(database_.connection().url(database))
 
 
+@db.command("env")
+def db_env() -> None:
+    """Print `export …` lines for dbt's profile and libpq: eval "$(devsignal db env)"."""
+    import os
+    import shlex
+
+    from devsignal import db as database_
+
+    params = database_.connection()
+    exported = {**params.libpq_env(), **{k: v for k, v in os.environ.items()
+                                        if k.startswith("DEVSIGNAL_PG_") or k == "DAGSTER_HOME"}}
+    for name, value in exported.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
 @db.command("start")
 def db_start() -> None:
     """Start the embedded server (idempotent) and create the databases."""
