@@ -130,6 +130,29 @@ def up(no_sandbox: bool) -> None:
     services.up(with_sandbox=not no_sandbox)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def api(host: str, port: int) -> None:
+    """Start the intake API (FastAPI + uvicorn)."""
+    import uvicorn
+
+    uvicorn.run("apps.api.main:app", host=host, port=port, log_level="info")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8501, show_default=True)
+def crm(host: str, port: int) -> None:
+    """Start the Streamlit CRM."""
+    import os
+
+    from devsignal import services
+
+    command = services.crm_command(host, port)
+    os.execv(command[0], command)
+
+
 @main.command("code-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=4000, show_default=True)

@@ -13,6 +13,8 @@ from devsignal import db, settings
 from devsignal.console import console
 
 DAGSTER_PORT = 3000
+API_PORT = 8000
+CRM_PORT = 8501
 SANDBOX_PORT = 8765
 
 
@@ -27,7 +29,15 @@ def service_commands() -> dict[str, list[str]]:
         "dagster-webserver": [_bin("dagster-webserver"), "-w", workspace, "-h", "127.0.0.1",
                               "-p", str(DAGSTER_PORT)],
         "dagster-daemon": [_bin("dagster-daemon"), "run", "-w", workspace],
+        "api": [_bin("devsignal"), "api", "--port", str(API_PORT)],
+        "crm": crm_command("127.0.0.1", CRM_PORT),
     }
+
+
+def crm_command(host: str, port: int) -> list[str]:
+    app = str(settings.REPO_ROOT / "apps" / "crm" / "streamlit_app.py")
+    return [_bin("streamlit"), "run", app, "--server.address", host, "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
 def code_server_command(host: str, port: int) -> list[str]:
@@ -58,6 +68,8 @@ def up(with_sandbox: bool = True) -> None:
         processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
                                            cwd=settings.REPO_ROOT)
     urls["Dagster UI"] = f"http://127.0.0.1:{DAGSTER_PORT}"
+    urls["Intake API"] = f"http://127.0.0.1:{API_PORT}/docs"
+    urls["CRM"] = f"http://127.0.0.1:{CRM_PORT}"
     for name, url in urls.items():
         console.print(f"  {name:<22} {url}")
     console.print(f"  logs in {logs}; Ctrl-C stops everything")

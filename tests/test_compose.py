@@ -7,7 +7,7 @@ import yaml
 
 from devsignal import services, settings
 
-EXPECTED_SERVICES = {"postgres", "dagster-code", "dagster-webserver", "dagster-daemon"}
+EXPECTED_SERVICES = {"postgres", "dagster-code", "dagster-webserver", "dagster-daemon", "api", "crm"}
 
 
 def load_compose() -> dict:

@@ -1,0 +1,147 @@
+"""`make bench` / `python -m bench`: speed and memory as ratios against baselines from the same run.
+
+These machines are shared and noisy, so no benchmark reports a bare time as its result: each one
+measures a baseline next to it (a raw PostgreSQL COPY of the same rows, a bare aggregate over the
+same signals) and reports the ratio. Results go to `bench/results/latest.json` and a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return time.perf_counter() - started, value
+
+
+def bench_world(args, world_dir: Path) -> dict:
+    from ingestion import world
+
+    seconds, summary = _timed(world.generate, world_dir, seed=args.seed, companies=args.companies,
+                              people=args.people, days=args.days)
+    signals = getattr(summary, "signals", None) or getattr(summary, "total_signals", 0)
+    return {"seconds": round(seconds, 2), "signals": signals,
+            "signals_per_second": round(signals / seconds) if seconds else None,
+            "peak_rss_mb": round(_peak_rss_mb())}
+
+
+def _copy_baseline_seconds(table: str) -> tuple[float, int]:
+    """COPY the rows our loader wrote out to a file and back into an empty twin: the server's ceiling."""
+    from devsignal import db
+
+    with db.connect() as conn, conn.cursor() as cur, tempfile.TemporaryFile("w+b") as buffer:
+        cur.copy_expert(f"copy (select * from {table}) to stdout", buffer)
+        rows = cur.rowcount
+        buffer.seek(0)
+        cur.execute(f"create temp table bench_copy_twin (like {table})")
+        started = time.perf_counter()
+        cur.copy_expert("copy bench_copy_twin from stdin", buffer)
+        conn.commit()
+        return time.perf_counter() - started, rows
+
+
+def bench_load(args, world_dir: Path) -> dict:
+    """Every source through the sandbox; Segment tracks (the high-volume table) against a COPY."""
+    from devsignal import demo
+    from ingestion import pipelines, sandbox
+
+    results = {}
+    with sandbox.serve(world_dir) as server:
+        os.environ.update(demo.sandbox_env(server.url, world_dir))
+        for source in ("npm", "pypi", "github", "segment", "crm"):
+            seconds, _ = _timed(pipelines.load, source)
+            results[f"{source}_seconds"] = round(seconds, 2)
+    copy_seconds, rows = _copy_baseline_seconds("raw_segment.tracks")
+    ours = results["segment_seconds"]
+    results.update({"segment_track_rows": rows, "copy_seconds": round(copy_seconds, 3),
+                    "segment_rows_per_second": round(rows / ours) if ours else None,
+                    "copy_over_ours": round(copy_seconds / ours, 3) if ours else None})
+    return results
+
+
+def bench_dbt(args, world_dir: Path) -> dict:
+    """`dbt build` against a bare aggregate over the same signals (the cost of the modelling)."""
+    import subprocess
+
+    from devsignal import db, settings
+
+    project = settings.dbt_project_dir()
+    dbt = str(Path(sys.executable).parent / "dbt")
+    meta = json.loads((world_dir / "meta.json").read_text())
+    command = [dbt, "build", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet",
+               "--vars", json.dumps({"score_as_of": meta["end_date"]})]
+    seconds, result = _timed(subprocess.run, command, capture_output=True, text=True, env=os.environ)
+    if result.returncode != 0:
+        raise RuntimeError(result.stdout[-3000:])
+    with db.connect() as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        cur.execute("""
+            select date_trunc('day', timestamp::timestamptz), count(*), count(distinct coalesce(user_id, anonymous_id))
+            from raw_segment.tracks group by 1
+        """)
+        cur.fetchall()
+        aggregate = time.perf_counter() - started
+    return {"dbt_build_seconds": round(seconds, 2), "aggregate_seconds": round(aggregate, 3),
+            "dbt_over_aggregate": round(seconds / aggregate, 1) if aggregate else None}
+
+
+BENCHMARKS = {"world": bench_world, "load": bench_load, "dbt": bench_dbt}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=1000)
+    parser.add_argument("--people", type=int, default=10000)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    args = parser.parse_args()
+
+    # a state folder of its own: the bench never touches the demo's database
+    os.environ.setdefault("DEVSIGNAL_HOME", str(BENCH_DIR / "results" / "state"))
+    from devsignal import db, settings
+    from devsignal.console import console, table
+
+    db.connection()
+    world_dir = settings.world_dir()
+    results: dict[str, dict] = {}
+    for name in ("world", "load", "dbt"):
+        if name not in args.only and not (name == "world" and not (world_dir / "meta.json").exists()):
+            continue
+        console.print(f"› {name} …")
+        results[name] = BENCHMARKS[name](args, world_dir)
+    report = {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "world": {"companies": args.companies, "people": args.people, "days": args.days, "seed": args.seed},
+        "results": results,
+        "peak_rss_mb": round(_peak_rss_mb()),
+    }
+    out = BENCH_DIR / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=2))
+    table("Benchmarks", ["benchmark", "measure", "value"],
+          [[bench, key, value] for bench, values in results.items() for key, value in values.items()],
+          justify_right={"value"})
+    console.print(f"written to {out / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()
