@@ -181,10 +181,15 @@ def install_dagster_home() -> Path:
 
 
 def engine(dbname: str | None = None):
-    """A SQLAlchemy engine on the devsignal (or dagster) database."""
+    """A SQLAlchemy engine on the devsignal (or dagster) database (one pool per URL)."""
+    return _engine_for(connection().sqlalchemy_url(dbname))
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str):
     import sqlalchemy
 
-    return sqlalchemy.create_engine(connection().sqlalchemy_url(dbname), pool_pre_ping=True)
+    return sqlalchemy.create_engine(url, pool_pre_ping=True)
 
 
 def connect(dbname: str | None = None):
