@@ -1,0 +1,203 @@
+{{ config(materialized='table') }}
+
+-- One row per account per day of the score spine (first signal day .. var score_as_of) with every
+-- input of the PQA v1 score, as seen at the END of that day (UTC; `scored_at` = the next midnight),
+-- so the 30- and 7-day windows are whole days: 30d = score_date-29 .. score_date.
+--
+-- Built to be cheap: signals are pre-aggregated per account-day, then windowed over the dense
+-- spine. Rolling *distinct* counts (users, signal types) use +1/-1 deltas: an actor active on day d
+-- counts for days d .. d+29, so it adds 1 on d and removes 1 on min(d+30, its next active day) —
+-- where the next active day adds it back. A running sum of the deltas is the distinct count. No
+-- day-to-signal join anywhere.
+
+with
+
+accounts as (
+
+    select account_id, size_band from {{ ref('int_accounts__merged') }}
+
+),
+
+signals as (
+
+    select
+        account_id,
+        signal_type,
+        actor_key,
+        occurred_at,
+        cast(occurred_at at time zone 'UTC' as date) as signal_day
+    from {{ ref('int_signals__attributed') }}
+    where account_id is not null
+        and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'
+
+),
+
+bounds as (
+
+    select
+        coalesce(min(signal_day), {{ score_as_of() }}) as first_day,
+        {{ score_as_of() }} as last_day
+    from signals
+
+),
+
+spine as (
+
+    {{ date_spine('(select first_day from bounds)', '(select last_day from bounds)') }}
+
+),
+
+account_days as (
+
+    select accounts.account_id, accounts.size_band, spine.date_day as score_date
+    from accounts
+    cross join spine
+
+),
+
+daily_signals as (
+
+    select
+        account_id,
+        signal_day,
+        count(*) as count_signals,
+        max(occurred_at) as last_signal_at
+    from signals
+    group by account_id, signal_day
+
+),
+
+actor_days as (
+
+    select distinct account_id, actor_key, signal_day
+    from signals
+    where actor_key is not null
+
+),
+
+type_days as (
+
+    select distinct account_id, signal_type, signal_day
+    from signals
+
+),
+
+distinct_deltas as (
+
+    select account_id, signal_day as delta_day, 1 as user_delta, 0 as type_delta
+    from actor_days
+
+    union all
+
+    select
+        account_id,
+        least(signal_day + 30, lead(signal_day) over (partition by account_id, actor_key order by signal_day)),
+        -1,
+        0
+    from actor_days
+
+    union all
+
+    select account_id, signal_day, 0, 1
+    from type_days
+
+    union all
+
+    select
+        account_id,
+        least(signal_day + 30, lead(signal_day) over (partition by account_id, signal_type order by signal_day)),
+        0,
+        -1
+    from type_days
+
+),
+
+daily_deltas as (
+
+    select account_id, delta_day, sum(user_delta) as user_delta, sum(type_delta) as type_delta
+    from distinct_deltas
+    group by account_id, delta_day
+
+),
+
+-- seniority counts the contacts that existed on the day (a CRM contact without a create date
+-- has always existed)
+senior_contact_deltas as (
+
+    select
+        account_id,
+        greatest(
+            coalesce(cast(created_at at time zone 'UTC' as date), (select first_day from bounds)),
+            (select first_day from bounds)
+        ) as delta_day,
+        count(*) as senior_delta
+    from {{ ref('int_crm__contacts_unioned') }}
+    where is_senior_v1 and account_id is not null
+    group by 1, 2
+
+),
+
+joined as (
+
+    select
+        account_days.account_id,
+        account_days.score_date,
+        account_days.size_band,
+        coalesce(daily_signals.count_signals, 0) as count_signals,
+        daily_signals.last_signal_at,
+        coalesce(daily_deltas.user_delta, 0) as user_delta,
+        coalesce(daily_deltas.type_delta, 0) as type_delta,
+        coalesce(senior_contact_deltas.senior_delta, 0) as senior_delta
+    from account_days
+    left join daily_signals
+        on account_days.account_id = daily_signals.account_id
+        and account_days.score_date = daily_signals.signal_day
+    left join daily_deltas
+        on account_days.account_id = daily_deltas.account_id
+        and account_days.score_date = daily_deltas.delta_day
+    left join senior_contact_deltas
+        on account_days.account_id = senior_contact_deltas.account_id
+        and account_days.score_date = senior_contact_deltas.delta_day
+
+),
+
+windowed as (
+
+    select
+        account_id,
+        score_date,
+        cast(score_date + 1 as timestamp) at time zone 'UTC' as scored_at,
+        cast(sum(count_signals) over last_30_days as integer) as count_signals_30d,
+        cast(sum(count_signals) over last_7_days as integer) as count_signals_7d,
+        cast(sum(user_delta) over to_date as integer) as count_users_30d,
+        cast(sum(type_delta) over to_date as integer) as count_signal_types_30d,
+        max(last_signal_at) over to_date as last_signal_at,
+        cast(sum(senior_delta) over to_date as integer) as count_senior_contacts,
+        size_band
+    from joined
+    window
+        last_30_days as (partition by account_id order by score_date rows between 29 preceding and current row),
+        last_7_days as (partition by account_id order by score_date rows between 6 preceding and current row),
+        to_date as (partition by account_id order by score_date rows between unbounded preceding and current row)
+
+),
+
+final as (
+
+    select
+        account_id,
+        score_date,
+        scored_at,
+        count_signals_30d,
+        count_signals_7d,
+        count_users_30d,
+        count_signal_types_30d,
+        last_signal_at,
+        cast(extract(epoch from (scored_at - last_signal_at)) / 86400.0 as double precision) as days_since_last_signal,
+        count_senior_contacts,
+        size_band
+    from windowed
+
+)
+
+select * from final
