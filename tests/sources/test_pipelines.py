@@ -1,0 +1,42 @@
+"""ingestion.pipelines and `python -m ingestion`."""
+
+from __future__ import annotations
+
+import pytest
+
+import ingestion.pipelines as pipelines
+from devsignal import settings
+from ingestion.__main__ import main
+
+
+def test_make_pipeline_names_dataset_and_state_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEVSIGNAL_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("devsignal.db.dlt_credentials", lambda: {
+        "database": "devsignal", "username": "u", "password": "p", "host": "localhost", "port": 5432})
+    pipeline = pipelines.make_pipeline("github")
+    assert pipeline.pipeline_name == "github"
+    assert pipeline.dataset_name == "raw_github"
+    assert pipeline.destination.destination_name == "postgres"
+    assert pipeline.pipelines_dir == str(settings.home() / "dlt")
+    with pytest.raises(ValueError, match="unknown source 'hubspot'"):
+        pipelines.make_pipeline("hubspot")
+
+
+def test_command_line_prints_the_summary(sandbox_env, new_pipeline, monkeypatch, capsys, world_dir):
+    pipeline = new_pipeline("crm")
+    monkeypatch.setattr(pipelines, "make_pipeline", lambda name: pipeline)
+    assert main(["crm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("raw_crm  (")
+    lines = out.splitlines()
+    assert lines[1].split() == ["table", "loaded", "total"]
+    contacts = next(line.split() for line in lines if line.strip().startswith("hubspot_contacts "))
+    assert contacts[1] == contacts[2] and int(contacts[1].replace(",", "")) > 0
+
+
+def test_command_line_says_what_to_fix(new_pipeline, monkeypatch, capsys, tmp_path):
+    pipeline = new_pipeline("segment")
+    monkeypatch.setattr(pipelines, "make_pipeline", lambda name: pipeline)
+    monkeypatch.setenv("DEVSIGNAL_SEGMENT_ARCHIVE_DIR", str(tmp_path / "nowhere"))
+    assert main(["segment"]) == 2
+    assert "DEVSIGNAL_SEGMENT_ARCHIVE_DIR=" in capsys.readouterr().err
