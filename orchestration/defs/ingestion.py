@@ -4,7 +4,6 @@ The dlt pipeline and source are rebuilt inside the op so settings (base URLs, cr
 package lists) are read at run time, never when the code location loads.
 """
 
-from __future__ import annotations
 
 import dlt
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Definitions
@@ -23,7 +22,6 @@ class RawTranslator(DagsterDltTranslator):
         return spec.replace_attributes(
             key=AssetKey(["raw", source, data.resource.table_name]),
             deps=[],
-            group_name="ingestion",
             kinds={"dlt", "postgres"},
         )
 
@@ -33,7 +31,7 @@ def _source_assets(name: str):
     definition_pipeline = dlt.pipeline(pipeline_name=name, destination="postgres", dataset_name=f"raw_{name}")
 
     @dlt_assets(
-        dlt_source=pipelines.make_source(name),
+        dlt_source=pipelines.get_source(name),
         dlt_pipeline=definition_pipeline,
         name=f"{name}_raw",
         group_name="ingestion",
@@ -42,7 +40,7 @@ def _source_assets(name: str):
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         yield from dlt.run(
             context=context,
-            dlt_source=pipelines.make_source(name),
+            dlt_source=pipelines.get_source(name),
             dlt_pipeline=pipelines.make_pipeline(name),
         )
 

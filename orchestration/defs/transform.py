@@ -1,11 +1,12 @@
 """The dbt project as assets; dbt tests become asset checks; sources resolve to the dlt keys."""
 
-from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, Definitions
@@ -23,14 +24,14 @@ def dbt_project() -> DbtProject:
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """Models are keyed `<layer>/<model>` (staging, intermediate, marts) and grouped by layer."""
+    """Models are keyed `<layer>/<model>` (staging, intermediate, marts; seeds) and grouped by layer."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec  # keyed by meta.dagster.asset_key = raw/<source>/<table>
-        layer = props["fqn"][1] if len(props["fqn"]) > 2 else "models"
+        layer = "seeds" if props["resource_type"] == "seed" else props["fqn"][1]
         return spec.replace_attributes(key=AssetKey([layer, props["name"]]), group_name=layer)
 
 
@@ -53,5 +54,6 @@ def defs() -> Definitions:
 
     return Definitions(
         assets=[devsignal_dbt],
-        resources={"dbt": DbtCliResource(project_dir=project, profiles_dir=str(project.project_dir))},
+        resources={"dbt": DbtCliResource(project_dir=project, profiles_dir=str(project.project_dir),
+                                         dbt_executable=str(Path(sys.executable).parent / "dbt"))},
     )
