@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from contextlib import contextmanager
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
+# piped output (make, CI logs) gets a readable width instead of rich's 80 columns
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 @contextmanager

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from pathlib import Path
 
 from devsignal import db, settings
 from devsignal.console import console, step, table
@@ -32,10 +35,43 @@ def _instance():
     return DagsterInstance.get()
 
 
+@contextmanager
+def _output_to(log_path: Path):
+    """Send a step's own chatter (dbt's stream, dlt's warnings) to a log file; show its tail on failure."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log, redirect_stdout(log), redirect_stderr(log):
+        handler = logging.StreamHandler(log)
+        logging.getLogger().addHandler(handler)
+        saved = _mute_stream_handlers()
+        try:
+            yield
+        except BaseException:
+            log.flush()
+            console.print(f"[red]{log_path.read_text()[-3000:]}[/red]")
+            raise
+        finally:
+            logging.getLogger().removeHandler(handler)
+            for handler_, level in saved:
+                handler_.setLevel(level)
+
+
+def _mute_stream_handlers() -> list:
+    """Library loggers bound to the terminal at import (dlt's) are muted for the step."""
+    saved = []
+    for logger in [logging.getLogger(), *[logging.getLogger(n) for n in logging.root.manager.loggerDict]]:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in (
+                    sys.__stdout__, sys.__stderr__):
+                saved.append((handler, handler.level))
+                handler.setLevel(logging.CRITICAL + 1)
+    return saved
+
+
 def materialize_all() -> None:
     """Each source, then the dbt project, as Dagster runs recorded in the `dagster` database."""
     from dagster import AssetSelection, materialize
 
+    logs = settings.home() / "logs"
     with step("Preparing dbt and loading the Dagster definitions"):
         prepare_dbt()
         from orchestration.definitions import defs
@@ -43,20 +79,28 @@ def materialize_all() -> None:
         assets = list(defs.assets)
         resources = defs.resources
         instance = _instance()
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     for source in SOURCES:
         with step(f"Loading {source}"):
-            result = materialize(assets, selection=AssetSelection.groups("ingestion")
-                                 & AssetSelection.key_prefixes(["raw", source]),
-                                 resources=resources, instance=instance, run_config=quiet,
-                                 tags={"devsignal/step": f"load-{source}"})
+            with _output_to(logs / f"load-{source}.log"):
+                result = materialize(assets, selection=AssetSelection.groups("ingestion")
+                                     & AssetSelection.key_prefixes(["raw", source]),
+                                     resources=resources, instance=instance, run_config=quiet,
+                                     tags={"devsignal/step": f"load-{source}"})
+            if not result.success:
+                raise RuntimeError(f"loading {source} failed; see {logs / f'load-{source}.log'}")
             _print_load_counts(source)
-            assert result.success
     with step("dbt build (staging → intermediate → marts, with tests)"):
-        result = materialize(assets, selection=AssetSelection.all() - AssetSelection.groups("ingestion"),
-                             resources=resources, instance=instance, run_config=quiet,
-                             tags={"devsignal/step": "dbt-build"})
-        assert result.success
+        log_path = logs / "dbt-build.log"
+        with _output_to(log_path):
+            result = materialize(assets, selection=AssetSelection.all() - AssetSelection.groups("ingestion"),
+                                 resources=resources, instance=instance, run_config=quiet,
+                                 tags={"devsignal/step": "dbt-build"})
+        summary = next((line.strip() for line in reversed(log_path.read_text().splitlines())
+                        if "Done. PASS=" in line), "")
+        console.print(f"    {summary}  [dim](log: {log_path})[/dim]")
+        if not result.success:
+            raise RuntimeError(f"dbt build failed; see {log_path}")
 
 
 def _print_load_counts(source: str) -> None:
@@ -101,6 +145,10 @@ def print_hottest_accounts(limit: int = 15) -> None:
     )
 
 
+FACTOR_LABELS = {"user_count": "users", "usage_velocity": "velocity", "feature_breadth": "breadth",
+                 "engagement_recency": "recency", "seniority_signals": "seniority", "firmographic_fit": "fit"}
+
+
 def _top_factors(factors) -> str:
     """The three factors that gave the most points, e.g. `user_count 25 · feature_breadth 20 · …`."""
     if not factors:
@@ -108,4 +156,4 @@ def _top_factors(factors) -> str:
     items = factors.items() if isinstance(factors, dict) else [(f["name"], f) for f in factors]
     points = sorted(((name, (f.get("points") if isinstance(f, dict) else f) or 0) for name, f in items),
                     key=lambda item: -item[1])
-    return " · ".join(f"{name} {value:g}" for name, value in points[:3])
+    return " · ".join(f"{FACTOR_LABELS.get(name, name)} {value:g}" for name, value in points[:3])
