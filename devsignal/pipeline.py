@@ -20,8 +20,11 @@ def prepare_dbt() -> None:
     db.connection()  # exports the DEVSIGNAL_PG_* variables profiles.yml reads
     project_dir = settings.dbt_project_dir()
     dbt = os.path.join(os.path.dirname(sys.executable), "dbt")
+    from orchestration.defs.transform import vars_args
+
     result = subprocess.run(
-        [dbt, "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet"],
+        [dbt, "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
+         *vars_args()],
         capture_output=True, text=True,
     )
     if result.returncode != 0:

@@ -35,13 +35,16 @@ class LayeredTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(key=AssetKey([layer, props["name"]]), group_name=layer)
 
 
-def build_args() -> list[str]:
-    """`dbt build`, scored as of DEVSIGNAL_SCORE_AS_OF when it is set (the demo world's last day)."""
-    args = ["build"]
+def vars_args() -> list[str]:
+    """`--vars`, scoring as of DEVSIGNAL_SCORE_AS_OF when it is set (the demo world's last day).
+
+    `dbt parse` and `dbt build` must pass the same vars, or dbt cannot parse partially."""
     as_of = os.environ.get("DEVSIGNAL_SCORE_AS_OF", "").strip()
-    if as_of:
-        args += ["--vars", json.dumps({"score_as_of": as_of})]
-    return args
+    return ["--vars", json.dumps({"score_as_of": as_of})] if as_of else []
+
+
+def build_args() -> list[str]:
+    return ["build", *vars_args()]
 
 
 def defs() -> Definitions:
