@@ -33,13 +33,12 @@ def ensure_world(seed: int, companies: int, people: int, days: int, out: str | N
 
 def sandbox_env(sandbox_url: str, world_dir: Path) -> dict[str, str]:
     """The settings that point every connector at the sandbox and at the world's files."""
+    from ingestion.sandbox.server import PREFIXES
+
     meta = json.loads((world_dir / "meta.json").read_text())
+    urls = {setting: f"{sandbox_url}/{prefix}" for prefix, (_, setting) in PREFIXES.items() if setting}
     return {
-        "DEVSIGNAL_NPM_API_URL": f"{sandbox_url}/npm-api",
-        "DEVSIGNAL_NPM_REGISTRY_URL": f"{sandbox_url}/npm-registry",
-        "DEVSIGNAL_PYPISTATS_URL": f"{sandbox_url}/pypistats",
-        "DEVSIGNAL_PYPI_URL": f"{sandbox_url}/pypi",
-        "DEVSIGNAL_GITHUB_API_URL": f"{sandbox_url}/github",
+        **urls,
         "DEVSIGNAL_NPM_PACKAGES": ",".join(meta["npm_packages"]),
         "DEVSIGNAL_PYPI_PACKAGES": ",".join(meta["pypi_packages"]),
         "DEVSIGNAL_GITHUB_REPOS": ",".join(meta["github_repos"]),
