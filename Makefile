@@ -20,7 +20,7 @@ $(UV):
 
 # reinstall only when the lock or the project file changes
 $(VENV)/.installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked
 	@touch $@
 
 install: $(VENV)/.installed

@@ -40,12 +40,17 @@ def crm_command(host: str, port: int) -> list[str]:
             "--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def code_server_command(host: str, port: int) -> list[str]:
     return [_bin("dagster"), "api", "grpc", "-h", host, "-p", str(port),
             "-m", "orchestration.definitions", "-a", "defs", "-d", str(settings.REPO_ROOT)]
 
 
 def up(with_sandbox: bool = True) -> None:
+    """Start every service, print the URLs, wait; stop them all on Ctrl-C, SIGTERM or any one dying."""
     from devsignal import demo, pipeline
 
     params = db.connection()
@@ -73,6 +78,7 @@ def up(with_sandbox: bool = True) -> None:
     for name, url in urls.items():
         console.print(f"  {name:<22} {url}")
     console.print(f"  logs in {logs}; Ctrl-C stops everything")
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` stops the children too
     try:
         while all(p.poll() is None for p in processes.values()):
             time.sleep(1)
