@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
+
+logger = logging.getLogger(__name__)
 
 SOURCES: dict[str, str] = {
     "npm": "ingestion.sources.npm:npm_source",
@@ -96,6 +99,30 @@ def _input_error(error: BaseException):
     return None
 
 
+def _drop_dependent_views(dataset: str) -> list[str]:
+    """Views built on a dataset's tables (dbt's staging) block dropping them: drop those views first.
+    The next `dbt build` recreates them."""
+    from devsignal import db
+
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("""
+            select distinct view.oid::regclass::text
+            from pg_depend dep
+            join pg_rewrite rule on rule.oid = dep.objid
+            join pg_class view on view.oid = rule.ev_class
+            join pg_class tbl on tbl.oid = dep.refobjid
+            join pg_namespace ns on ns.oid = tbl.relnamespace
+            where ns.nspname = %s and view.oid <> tbl.oid and view.relkind in ('v', 'm')
+        """, (dataset,))
+        views = [row[0] for row in cur.fetchall()]
+        for view in views:
+            cur.execute(f"drop view if exists {view} cascade")
+    if views:
+        logger.warning("dropped %d dependent view(s) of %s (dbt build recreates them): %s",
+                       len(views), dataset, ", ".join(views))
+    return views
+
+
 def load(
     source_name: str,
     *,
@@ -114,6 +141,8 @@ def load(
     pipeline = pipeline or make_pipeline(source_name)
     if resources:
         source = source.with_resources(*resources)
+    if refresh == "drop_sources":
+        _drop_dependent_views(pipeline.dataset_name)
     try:
         info = pipeline.run(source, refresh=refresh)
     except PipelineStepFailed as failed:

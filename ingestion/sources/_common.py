@@ -126,8 +126,10 @@ def empty_quarantine():
     data it has seen), so checks and dbt can always read it."""
     import pyarrow as pa
 
-    return pa.table({"file": pa.array([], pa.string()), "line": pa.array([], pa.int64()),
-                     "reason": pa.array([], pa.string()), "raw": pa.array([], pa.string())})
+    # nullability must match quarantine_columns(), or dlt warns that the hints differ
+    schema = pa.schema([pa.field("file", pa.string(), nullable=False), pa.field("line", pa.int64(), nullable=False),
+                        pa.field("reason", pa.string()), pa.field("raw", pa.string())])
+    return schema.empty_table()
 
 
 def require_dir(value: str | os.PathLike | None, setting: str) -> Path:

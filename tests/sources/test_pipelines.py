@@ -40,3 +40,22 @@ def test_command_line_says_what_to_fix(new_pipeline, monkeypatch, capsys, tmp_pa
     monkeypatch.setenv("DEVSIGNAL_SEGMENT_ARCHIVE_DIR", str(tmp_path / "nowhere"))
     assert main(["segment"]) == 2
     assert "DEVSIGNAL_SEGMENT_ARCHIVE_DIR=" in capsys.readouterr().err
+
+
+def test_refresh_drops_the_views_built_on_the_raw_tables_and_reloads(sandbox_env, new_pipeline):
+    """dbt's staging views depend on raw tables; a refresh must not fail on them (dbt recreates them)."""
+    from devsignal import db
+    from ingestion.pipelines import load
+
+    pipeline = new_pipeline("crm")
+    first = load("crm", pipeline=pipeline)
+    view = f"{pipeline.dataset_name}_staging.contacts_view"
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute(f"create schema if not exists {pipeline.dataset_name}_staging")
+        cur.execute(f"create view {view} as select * from {pipeline.dataset_name}.hubspot_contacts")
+    again = load("crm", pipeline=pipeline, refresh="drop_sources")
+    assert again["hubspot_contacts"] == {"loaded": first["hubspot_contacts"]["total"],
+                                         "total": first["hubspot_contacts"]["total"]}
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass(%s)", (view,))
+        assert cur.fetchone() == (None,)
