@@ -121,6 +121,57 @@ def load(source: str) -> None:
     pipeline.load_one(source)
 
 
+@main.command("import-crm")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "format_", type=click.Choice(["hubspot", "salesforce", "generic"]), default=None,
+              help="Skip detection and read the file as this format.")
+def import_crm(file: str, format_: str | None) -> None:
+    """Load one CRM export: print what was detected, then loaded / updated / quarantined."""
+    from ingestion.sources.crm.imports import import_file
+
+    import_file(file, format_=format_)
+
+
+@main.group()
+def keys() -> None:
+    """API keys for the intake API's custom events (`POST /v1/signals`)."""
+
+
+@keys.command("create")
+@click.option("--name", required=True)
+@click.option("--scopes", default="write", show_default=True, help="Comma-separated: read, write.")
+def keys_create(name: str, scopes: str) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from apps.api import keys as api_keys
+
+    click.echo(api_keys.create_key(name, [s.strip() for s in scopes.split(",") if s.strip()]))
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys (prefix, name, scopes, created, revoked) — never the secrets."""
+    from apps.api import keys as api_keys
+
+    api_keys.print_keys()
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+def keys_revoke(prefix: str) -> None:
+    """Revoke a key by its prefix."""
+    from apps.api import keys as api_keys
+
+    api_keys.revoke_key(prefix)
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Bring the app-owned schemas (`app`, `intake`) to the latest Alembic revision."""
+    from apps import migrations
+
+    migrations.upgrade()
+
+
 @main.command()
 @click.option("--no-sandbox", is_flag=True, help="Do not serve the demo world even if one exists.")
 def up(no_sandbox: bool) -> None:
