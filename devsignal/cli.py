@@ -121,6 +121,16 @@ def load(source: str) -> None:
     pipeline.load_one(source)
 
 
+@main.command()
+@click.option("--as-of", default=None, help="Score as of this day (default: 30 days before the world's end).")
+@click.option("--horizon-days", default=30, show_default=True, help="Converts within this many days.")
+def backtest(as_of: str | None, horizon_days: int) -> None:
+    """Score quality of v1 vs v2 against the demo world's outcomes (AUC, precision@k, lift by tier)."""
+    from devsignal import backtest as backtest_
+
+    backtest_.print_backtest(as_of=as_of, horizon_days=horizon_days)
+
+
 @main.command("import-crm")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["hubspot", "salesforce", "generic"]), default=None,
