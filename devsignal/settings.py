@@ -30,6 +30,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DEVSIGNAL_GITHUB_REPOS": ("", "comma-separated GitHub repositories to track (owner/name)"),
     "DEVSIGNAL_CRM_DIR": ("", "folder of HubSpot / Salesforce CSV exports to load"),
     "DEVSIGNAL_SEGMENT_ARCHIVE_DIR": ("", "folder of Segment archive files (gzipped JSON lines) to load"),
+    "DEVSIGNAL_SEGMENT_WRITE_KEYS": ("", "comma-separated Segment write keys the intake API accepts (HTTP Basic user). Never logged"),
+    "DEVSIGNAL_SEGMENT_WEBHOOK_SECRET": ("", "shared secret of the Segment webhook destination (X-Signature HMAC-SHA1); empty = endpoint off. Never logged"),
     "DEVSIGNAL_INTERNAL_DOMAINS": ("", "comma-separated email domains of your own company (filtered as noise)"),
     "DEVSIGNAL_START_DATE": ("", "first day to backfill download series from (YYYY-MM-DD); empty = 90 days ago"),
     "DEVSIGNAL_SCORE_AS_OF": ("", "score as of this day (YYYY-MM-DD); empty = today. The demo sets the world's last day"),

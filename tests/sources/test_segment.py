@@ -1,5 +1,5 @@
 """Segment archive: every call once per messageId, bad lines quarantined with their line numbers,
-files read once, column types frozen."""
+files read once, column types frozen. (The inbox is off here; test_segment_inbox.py covers it.)"""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def archive_truth(root: Path) -> tuple[dict[str, set], dict[str, int]]:
 def test_segment_loads_each_message_once(sandbox_env, new_pipeline, world_dir):
     pipeline = new_pipeline("segment")
     ids, lines = archive_truth(world_dir / "segment" / "archive")
-    first = load("segment", pipeline=pipeline)
+    first = load("segment", pipeline=pipeline, inbox=False)
     for table, message_ids in ids.items():
         assert first[table]["loaded"] == lines[table], table
         assert first[table]["total"] == len(message_ids), table
@@ -46,7 +46,7 @@ def test_segment_loads_each_message_once(sandbox_env, new_pipeline, world_dir):
                                  "where table_schema = %s and table_name = 'tracks'", pipeline.dataset_name))
     assert types["timestamp"] == "timestamp with time zone" and types["event"] == "character varying"
 
-    second = load("segment", pipeline=pipeline)  # nothing new: no file is read again
+    second = load("segment", pipeline=pipeline, inbox=False)  # nothing new: no file is read again
     assert all(s["loaded"] == 0 for s in second.values())
     assert {t: s["total"] for t, s in second.items()} == {t: s["total"] for t, s in first.items()}
 
@@ -87,7 +87,7 @@ def test_segment_quarantines_bad_lines_and_collapses_redeliveries(tmp_path, new_
     broken.write_bytes(gzip.compress((call("m6", "track", event="X") + "\n").encode())[:-12])  # cut short
 
     pipeline = new_pipeline("segment")
-    first = load("segment", pipeline=pipeline, archive_dir=str(root))
+    first = load("segment", pipeline=pipeline, archive_dir=str(root), inbox=False)
     assert first["identifies"]["total"] == 1 and first["tracks"]["total"] == 1
     assert first["pages"]["total"] == 1 and first["groups"]["total"] == 1
     quarantined = query(pipeline, 'select file, line, reason, raw from {ds}."_quarantine" order by file, line')
@@ -104,14 +104,14 @@ def test_segment_quarantines_bad_lines_and_collapses_redeliveries(tmp_path, new_
         call("m7", "track", event="API Call", properties={"n": "lots"}),
         call("m8", "track", event="API Call", properties={"n": 2.5}),
     ])
-    second = load("segment", pipeline=pipeline, archive_dir=str(root))
+    second = load("segment", pipeline=pipeline, archive_dir=str(root), inbox=False)
     assert second["tracks"]["loaded"] == 1 and second["tracks"]["total"] == 2
     last = query(pipeline, 'select file, line, reason from {ds}."_quarantine" where file like %s', "2025/03/03/%")
     assert last == [("2025/03/03/1.json.gz", 1, "column properties__n (double): not a number: 'lots'")]
 
     # a file rewritten (new mtime) is read again; merge keeps one row per messageId
     os.utime(day1, (day1.stat().st_atime, day1.stat().st_mtime + 10))
-    third = load("segment", pipeline=pipeline, archive_dir=str(root))
+    third = load("segment", pipeline=pipeline, archive_dir=str(root), inbox=False)
     assert third["tracks"]["loaded"] == 2 and third["tracks"]["total"] == 2
     assert third["_quarantine"]["total"] == 5
     assert count(pipeline, "tracks") == count(pipeline, "tracks", "message_id")

@@ -323,7 +323,8 @@ def paused_gc():
 
 
 class ArchiveReader:
-    """Files in, full Arrow batches (and quarantine rows) out; column types from `schema`."""
+    """Calls in (archive files, or inbox rows through `add`), full Arrow batches (and
+    quarantine rows) out; column types from `schema`."""
 
     def __init__(self, schema, batch_rows: int):
         self.schema = schema
@@ -352,13 +353,17 @@ class ArchiveReader:
                 continue
             if table is None:
                 continue
-            builder = self.builders.get(table)
-            if builder is None:
-                builder = self.builders[table] = TableBuilder(table, schema_types(self.schema, table))
-            builder.add(call, (key, number))
-            if len(builder) >= self.batch_rows:
-                self._flush(builder, ready)
+            self.add(table, call, (key, number), ready)
         return ready, lines
+
+    def add(self, table: str, call: dict, origin: tuple[str, int], ready: list) -> None:
+        """One good call for `table`; a batch that fills up is appended to `ready`."""
+        builder = self.builders.get(table)
+        if builder is None:
+            builder = self.builders[table] = TableBuilder(table, schema_types(self.schema, table))
+        builder.add(call, origin)
+        if len(builder) >= self.batch_rows:
+            self._flush(builder, ready)
 
     def finish(self) -> list[tuple[str, pa.Table]]:
         ready: list[tuple[str, pa.Table]] = []

@@ -25,3 +25,5 @@ TIMESTAMP_FIELDS = ("timestamp", "sent_at", "received_at", "original_timestamp")
 BATCH_ROWS = 50_000
 # longest raw line kept in the quarantine
 MAX_RAW_CHARS = 20_000
+# inbox rows read per query (the inbox path logs its progress after each)
+INBOX_CHUNK_ROWS = 10_000

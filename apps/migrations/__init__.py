@@ -1,0 +1,63 @@
+"""The app-owned schemas (`app`, `intake`), migrated with Alembic.
+
+No alembic.ini: the configuration is built here, so `upgrade()` works from any working folder.
+`upgrade()` is idempotent and safe to call from several processes at once (the API at startup,
+the Segment source before it reads the inbox, `devsignal db migrate`): they serialise on an
+advisory lock, and the ones that come second find the schema at head and do nothing.
+
+New revision (by hand, from the checkout):
+    .venv/bin/python -c "from apps import migrations; migrations.revision('what it does')"
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# pg_advisory_xact_lock key held while migrating (any constant unique to this use)
+MIGRATION_LOCK = 0x64657673_6D696772  # "devsmigr"
+# the Alembic version table lives in the app's own schema, not in public
+VERSION_TABLE_SCHEMA = "app"
+# Alembic's `context` is a module-level proxy: one migration per process at a time
+_in_process = threading.Lock()
+
+
+def config():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def upgrade(revision: str = "head") -> None:
+    """Bring `app` and `intake` to `revision` (default: the latest), in one transaction."""
+    from alembic import command
+
+    from devsignal import db
+
+    cfg = config()
+    with _in_process, db.engine().begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current() -> str | None:
+    """The revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
+    from devsignal import db
+
+    with db.engine().connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table_schema": VERSION_TABLE_SCHEMA})
+        return context.get_current_revision()
+
+
+def revision(message: str) -> None:
+    """Write a new, empty revision file under versions/ (for developers)."""
+    from alembic import command
+
+    command.revision(config(), message=message)
