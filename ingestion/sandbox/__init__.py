@@ -8,11 +8,13 @@
 See README.md in this folder for the endpoints and the knobs.
 """
 
+from .faults import FaultError
 from .github import GitHubLimits
 from .segment_replay import ReplayError, ReplaySummary, iter_segment_calls, replay_segment
 from .server import PREFIXES, SandboxServer, serve
 
 __all__ = [
+    "FaultError",
     "GitHubLimits",
     "PREFIXES",
     "ReplayError",

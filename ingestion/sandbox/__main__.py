@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -20,16 +21,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="every Nth GitHub request of a client hits the secondary limit (0 = never)")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds of the secondary limit")
     parser.add_argument("--secondary-status", type=int, choices=(403, 429), default=403)
+    parser.add_argument("--faults", metavar="FILE",
+                        help="JSON file: a list of faults in force from the start (see faults.py)")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
+    faults = json.loads(open(args.faults).read()) if args.faults else None
 
     started = time.perf_counter()
     try:
         sandbox = serve(args.world, host=args.host, port=args.port, rate_limit=args.rate_limit,
                         rate_limit_window=args.rate_limit_window, secondary_every=args.secondary_every,
                         secondary_retry_after=args.retry_after, secondary_status=args.secondary_status,
-                        verbose=args.verbose)
-    except FileNotFoundError as error:
+                        verbose=args.verbose, faults=faults)
+    except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"DevSignal sandbox serving {args.world} at {sandbox.url} "
@@ -39,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     print("settings:")
     for name, value in sandbox.settings().items():
         print(f"  export {name}={value}")
-    print("stats: " + sandbox.url + "/_sandbox/stats   (Ctrl-C to stop)", flush=True)
+    print("stats: " + sandbox.url + "/_sandbox/stats   faults: /_sandbox/faults   requests: /_sandbox/requests"
+          "   (Ctrl-C to stop)", flush=True)
     try:
         sandbox.wait()
     except KeyboardInterrupt:

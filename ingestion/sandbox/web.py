@@ -25,6 +25,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     client_ip: str
     base_url: str  # scheme://host[:port]/prefix as the client addressed us (from its Host header)
+    body: bytes = b""  # only the sandbox's own control endpoints read it
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -41,6 +42,7 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    action: str = ""  # "reset": cut the connection instead of answering (fault injection)
 
 
 def parse_query(raw_query: str) -> tuple[dict[str, str], list[tuple[str, str]]]:

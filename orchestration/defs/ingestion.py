@@ -38,11 +38,14 @@ def _source_assets(name: str):
         dagster_dlt_translator=RawTranslator(),
     )
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
-        yield from dlt.run(
-            context=context,
-            dlt_source=pipelines.get_source(name),
-            dlt_pipeline=pipelines.make_pipeline(name),
-        )
+        # the same advisory lock as `devsignal load`: an overlapping run (a retry, a manual launch)
+        # waits for this one instead of loading the same data twice
+        with pipelines.pipeline_lock(name, wait=3600):
+            yield from dlt.run(
+                context=context,
+                dlt_source=pipelines.get_source(name),
+                dlt_pipeline=pipelines.make_pipeline(name),
+            )
 
     return _assets
 

@@ -97,3 +97,42 @@ def count(pipeline, table: str, distinct: str | None = None) -> int:
 
 def world_rows(world_dir: Path, relative: str) -> list[dict]:
     return pq.read_table(world_dir / relative).to_pylist()
+
+
+# --- fault tests: fast HTTP limits, a clean fault book, state and load bookkeeping ------------------
+
+HTTP_TIMEOUT = 2.0  # DEVSIGNAL_HTTP_TIMEOUT in the fault tests (production default: 60 s)
+HTTP_BACKOFF = 0.2  # DEVSIGNAL_HTTP_BACKOFF in the fault tests (production default: 1 s -> 1, 2, 4, 8 s)
+
+
+@pytest.fixture()
+def fast_http(monkeypatch):
+    """Same retry logic, shorter clock: 2 s read timeout, waits of 0.2, 0.4, 0.8, 1.6 s."""
+    monkeypatch.setenv("DEVSIGNAL_HTTP_TIMEOUT", str(HTTP_TIMEOUT))
+    monkeypatch.setenv("DEVSIGNAL_HTTP_BACKOFF", str(HTTP_BACKOFF))
+    monkeypatch.setenv("DEVSIGNAL_HTTP_MAX_ATTEMPTS", "5")
+
+
+@pytest.fixture()
+def faulty(sandbox_env, fast_http):
+    """The session sandbox with the test's faults removed (and stalls ended) afterwards."""
+    sandbox_env.clear_faults()
+    yield sandbox_env
+    sandbox_env.clear_faults()
+
+
+def resource_state(pipeline, source: str, resource: str) -> dict:
+    """A resource's dlt state as stored locally (a deep copy)."""
+    import copy
+
+    return copy.deepcopy(pipeline.state.get("sources", {}).get(source, {}).get("resources", {}).get(resource, {}))
+
+
+def completed_loads(pipeline) -> int:
+    return query(pipeline, "select count(*) from {ds}._dlt_loads where status = 0")[0][0]
+
+
+def attempts_at(server, since: int, path: str, contains: str | None = None) -> list[dict]:
+    """The request-log entries after `since` a fault on (path, contains) would match, oldest first."""
+    return [e for e in server.requests(since=since)
+            if e["path"].startswith(path) and (not contains or contains in f"{e['path']}?{e['query']}")]

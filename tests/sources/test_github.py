@@ -11,6 +11,7 @@ import requests
 
 from ingestion.pipelines import load
 from ingestion.sandbox import serve
+from ingestion.sources._common import UpstreamAuthError
 from ingestion.sources.github.helpers import EtagStore, GitHubClient, RateLimitExhausted, is_bot
 
 from .conftest import count, point_settings_at, query, world_rows
@@ -213,7 +214,7 @@ def test_client_pauses_after_the_last_request_of_the_budget():
 
 def test_client_does_not_retry_a_plain_403_and_gives_up_on_endless_limits():
     client, _, slept = client_with([response(403, b'{"message": "Resource not accessible"}')])
-    with pytest.raises(requests.HTTPError):
+    with pytest.raises(UpstreamAuthError, match="403 Forbidden .*Resource not accessible.*not retried"):
         list(client.pages("/repos/o/r/stargazers", {}, "application/json", EtagStore()))
     assert slept == []
     limited = [response(429, b"{}", {"Retry-After": "1"}) for _ in range(4)]
@@ -260,3 +261,39 @@ def test_client_looks_past_a_full_last_page_answered_304():
     again = EtagStore(etags.current)
     assert [row["id"] for page in client.pages("/l", {}, "application/json", again) for row in page] == [3]
     assert session.calls[1][0] == "https://api.example/l?per_page=3&page=2"
+
+
+def test_a_second_run_asks_issues_since_the_cursor_and_stops_pulls_at_it(sandbox_env, new_pipeline, world):
+    pipeline = new_pipeline("github")
+    load("github", pipeline=pipeline)
+    resources = pipeline.state["sources"]["github"]["resources"]
+    issue_cursors, pull_cursors = resources["issues"]["since"], resources["pull_requests"]["updated"]
+    assert {repo for repo, n in world.by_repo["pulls"].items() if n} <= set(pull_cursors)
+
+    mark = sandbox_env.last_request_number()
+    second = load("github", pipeline=pipeline)
+    assert {t: second[t]["loaded"] for t in TABLES} == {t: 0 for t in TABLES}
+    log = sandbox_env.requests("github", since=mark)
+    for repo, cursor in issue_cursors.items():
+        asked = [e for e in log if e["path"].lower() == f"/github/repos/{repo}/issues".lower()]
+        assert asked and all(e["params"].get("since") == cursor["updated_at"] for e in asked), repo
+    for repo in world.repos:
+        asked = [e for e in log if e["path"].lower() == f"/github/repos/{repo}/pulls".lower()]
+        # newest-updated first: the unchanged first page (304) ends the listing
+        assert [(e["params"]["sort"], e["params"]["direction"], e["status"]) for e in asked] == [
+            ("updated", "desc", 304)], repo
+
+
+def test_pulls_stop_paging_at_the_cursor(sandbox_env, new_pipeline, world):
+    """Page 1 changed (an ETag that no longer matches) but holds only what was loaded: no page 2."""
+    pipeline = new_pipeline("github")
+    repo = max(world.repos, key=lambda r: world.by_repo["pulls"][r])
+    assert world.by_repo["pulls"][repo] > 3, "the busiest repository should have several pull requests"
+    load("github", pipeline=pipeline, repos=[repo], per_page=2)
+    with pipeline.managed_state() as managed:  # forget the ETags, as if page 1 had changed
+        managed["sources"]["github"]["resources"]["pull_requests"]["etags"] = {}
+    mark = sandbox_env.last_request_number()
+    second = load("github", pipeline=pipeline, repos=[repo], per_page=2)
+    asked = [e for e in sandbox_env.requests("github", since=mark) if e["path"].endswith("/pulls")]
+    assert [(e["params"].get("page", "1"), e["status"]) for e in asked] == [("1", 200)]
+    assert second["pull_requests"]["loaded"] == 0

@@ -23,22 +23,22 @@ def test_make_pipeline_names_dataset_and_state_folder(tmp_path, monkeypatch):
 
 
 def test_command_line_prints_the_summary(sandbox_env, new_pipeline, monkeypatch, capsys, world_dir):
-    pipeline = new_pipeline("crm")
-    monkeypatch.setattr(pipelines, "make_pipeline", lambda name: pipeline)
-    assert main(["crm"]) == 0
+    pipeline = new_pipeline("pypi")
+    monkeypatch.setattr(pipelines, "make_pipeline", lambda *a, **k: pipeline)
+    assert main(["pypi", "--pipeline-name", pipeline.pipeline_name]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("raw_crm  (")
+    assert out.startswith("raw_pypi  (")
     lines = out.splitlines()
     assert lines[1].split() == ["table", "loaded", "total"]
-    contacts = next(line.split() for line in lines if line.strip().startswith("hubspot_contacts "))
-    assert contacts[1] == contacts[2] and int(contacts[1].replace(",", "")) > 0
+    releases = next(line.split() for line in lines if line.strip().startswith("releases "))
+    assert releases[1] == releases[2] and int(releases[1].replace(",", "")) > 0
 
 
 def test_command_line_says_what_to_fix(new_pipeline, monkeypatch, capsys, tmp_path):
     pipeline = new_pipeline("segment")
-    monkeypatch.setattr(pipelines, "make_pipeline", lambda name: pipeline)
+    monkeypatch.setattr(pipelines, "make_pipeline", lambda *a, **k: pipeline)
     monkeypatch.setenv("DEVSIGNAL_SEGMENT_ARCHIVE_DIR", str(tmp_path / "nowhere"))
-    assert main(["segment"]) == 2
+    assert main(["segment", "--pipeline-name", pipeline.pipeline_name]) == 2
     assert "DEVSIGNAL_SEGMENT_ARCHIVE_DIR=" in capsys.readouterr().err
 
 
@@ -47,15 +47,14 @@ def test_refresh_drops_the_views_built_on_the_raw_tables_and_reloads(sandbox_env
     from devsignal import db
     from ingestion.pipelines import load
 
-    pipeline = new_pipeline("crm")
-    first = load("crm", pipeline=pipeline)
-    view = f"{pipeline.dataset_name}_staging.contacts_view"
+    pipeline = new_pipeline("pypi")
+    first = load("pypi", pipeline=pipeline)
+    view = f"{pipeline.dataset_name}_staging.releases_view"
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute(f"create schema if not exists {pipeline.dataset_name}_staging")
-        cur.execute(f"create view {view} as select * from {pipeline.dataset_name}.hubspot_contacts")
-    again = load("crm", pipeline=pipeline, refresh="drop_sources")
-    assert again["hubspot_contacts"] == {"loaded": first["hubspot_contacts"]["total"],
-                                         "total": first["hubspot_contacts"]["total"]}
+        cur.execute(f"create view {view} as select * from {pipeline.dataset_name}.releases")
+    again = load("pypi", pipeline=pipeline, refresh="drop_sources")
+    assert again["releases"] == {"loaded": first["releases"]["total"], "total": first["releases"]["total"]}
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("select to_regclass(%s)", (view,))
         assert cur.fetchone() == (None,)

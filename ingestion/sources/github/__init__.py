@@ -7,7 +7,7 @@ repositories' owners (`orgs`).
 | `stargazers` | repo, user_login | merge | `Accept: application/vnd.github.star+json` for `starred_at` |
 | `forks` | repo, id | merge | `sort=oldest` |
 | `issues` | id | merge | `state=all`, PRs dropped; per-repo cursor on `updated_at` sent as `since` |
-| `pull_requests` | id | merge | `state=all` |
+| `pull_requests` | id | merge | `state=all&sort=updated&direction=desc`; per-repo cursor, paging stops at it |
 | `contributors` | repo, login | merge | `is_bot` |
 | `releases` | id | merge | |
 | `users` | login | merge | `/users/{login}` for every login the resources above yielded in this run; `is_bot` |
@@ -15,7 +15,9 @@ repositories' owners (`orgs`).
 
 Every list follows `Link: rel="next"`; every GET sends the ETag remembered in dlt state
 (`If-None-Match`) and a 304 is skipped as unchanged, so a second run over an unchanged
-repository loads nothing. Rate limits are waited out (see helpers.py).
+repository loads nothing. Rate limits are waited out (see helpers.py); 5xx and transport errors
+are retried (at most 5 attempts per request); a 401 or a plain 403 stops the run
+(UpstreamAuthError) before any cursor moves. A field GitHub adds is loaded as a new text column.
 """
 
 from __future__ import annotations
@@ -160,8 +162,48 @@ def github_source(
     @dlt.resource(name="pull_requests", primary_key="id", write_disposition="merge",
                   columns=columns("pull_requests"))
     def pull_requests() -> Iterator[list[dict]]:
-        yield from produce("pull_requests", gh_settings.PULLS, pull_row,
-                           lambda r: collector.add(r["user_login"], r["user_id"]))
+        """`/pulls` has no `since`: it is read newest-updated first and paging stops at the stored
+        per-repo cursor (newest `updated_at` + the ids at it). An unchanged first page (304)
+        means nothing was updated, so no other page is asked for."""
+        check_repos()
+        state = dlt.current.resource_state("pull_requests")
+        cursors: dict = state.setdefault("updated", {})
+        etags = EtagStore(state.get("etags"))
+        collector.running.add("pull_requests")
+        try:
+            path, params, accept = gh_settings.PULLS
+            for repo in repo_list:
+                cursor = cursors.get(repo) or {}
+                cursor_at, known = parse_ts(cursor.get("updated_at")), set(cursor.get("ids", []))
+                newest, newest_ids = cursor_at, set(known)
+                for page in client.pages(path.format(repo=repo), params, accept, etags, stop_on_not_modified=True):
+                    rows, reached = [], False
+                    for item in page:
+                        row = pull_row(repo, item)
+                        updated = row["updated_at"]
+                        if cursor_at is not None and updated is not None:
+                            if updated < cursor_at:
+                                reached = True  # newest first: everything after this was loaded before
+                                break
+                            if updated == cursor_at and row["id"] in known:
+                                continue
+                        rows.append(row)
+                        collector.add(row["user_login"], row["user_id"])
+                        if updated is not None:
+                            if newest is None or updated > newest:
+                                newest, newest_ids = updated, {row["id"]}
+                            elif updated == newest:
+                                newest_ids.add(row["id"])
+                    if rows:
+                        yield rows
+                    if reached:
+                        break
+                if newest is not None:
+                    cursors[repo] = {"updated_at": newest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                     "ids": sorted(newest_ids)}
+            state["etags"] = etags.current
+        finally:
+            collector.running.discard("pull_requests")
 
     @dlt.resource(name="contributors", primary_key=("repo", "login"), write_disposition="merge",
                   columns=columns("contributors"))

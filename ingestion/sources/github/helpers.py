@@ -6,12 +6,18 @@ Rate limits (GitHub's documented behaviour):
 - a 403/429 with `X-RateLimit-Remaining: 0` (primary limit) -> sleep until `X-RateLimit-Reset`;
 - a 403/429 whose message mentions a rate limit but gives no header -> sleep a minute (doubling);
 - any answer with `X-RateLimit-Remaining: 0` -> the next request first sleeps until the reset.
-Every sleep is capped (`max_sleep`) and logged; a request gives up after `max_waits` waits.
-Transport errors and 5xx are retried by dlt's retrying session with backoff.
+Every sleep is capped (`max_sleep`) and logged; a request gives up after `max_waits` waits, or
+once it has made the session's attempt budget (5) counting the transport retries: transport
+errors and 5xx are retried by the shared retrying session (ingestion/sources/_common.py) with
+backoff. A 401, or a 403 that is not a rate limit, is terminal (UpstreamAuthError).
+
+Row shapes keep the columns of Contract 3 plus, as text, any top-level field the documented schema
+lacks (settings.KNOWN_FIELDS): when GitHub adds a field it is loaded and reported, not dropped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import logging
 import time
@@ -19,14 +25,22 @@ from collections import Counter
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from .._common import http_session, parse_ts
+from .._common import (
+    HTTP_MAX_ATTEMPTS,
+    SchemaDriftError,
+    UpstreamError,
+    check_response,
+    http_session,
+    parse_ts,
+    unknown_fields,
+)
 from . import settings as gh_settings
 
 log = logging.getLogger("ingestion.sources.github")
 
 
-class RateLimitExhausted(RuntimeError):
-    pass
+class RateLimitExhausted(UpstreamError):
+    """GitHub kept rate-limiting one request through every wait allowed."""
 
 
 class EtagStore:
@@ -64,12 +78,13 @@ class GitHubClient:
         per_page: int = gh_settings.PER_PAGE,
     ):
         self.base_url = base_url.rstrip("/")
-        self.session = session or http_session(retry_429=False)  # 403/429 are handled here
+        self.session = session or http_session(retry_429=False, source="github")  # 403/429 are handled here
         self.session.headers["X-GitHub-Api-Version"] = gh_settings.API_VERSION
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         self.max_sleep = max_sleep
         self.max_waits = max_waits
+        self.max_attempts = getattr(self.session, "max_attempts", HTTP_MAX_ATTEMPTS)
         self.per_page = per_page
         self._sleep = sleep
         self._pause_until = 0.0
@@ -124,13 +139,14 @@ class GitHubClient:
         return None
 
     def get(self, url: str, headers: dict) -> Any:
-        waits = 0
+        waits = attempts = 0
         while True:
             pause = self._pause_until - time.time()
             if pause > 0:
                 self._pause_until = 0.0
                 self._wait(pause, "rate limit exhausted (X-RateLimit-Remaining: 0), until reset", url)
             response = self.session.get(url, headers=headers)
+            attempts += getattr(response, "attempts", 1)  # the session's own retries count too
             self.stats["requests"] += 1
             limited = self._limit_wait(response, waits)
             if limited is None:
@@ -138,18 +154,22 @@ class GitHubClient:
                     reset = float(response.headers.get("X-RateLimit-Reset") or 0)
                     self._pause_until = reset + 1.0
                 return response
-            if waits >= self.max_waits:
+            if waits >= self.max_waits or attempts >= self.max_attempts:
                 raise RateLimitExhausted(
-                    f"GitHub kept rate-limiting {self.relative(url)} after {waits} waits; try again later")
+                    f"github: GET {self.relative(url)} was still rate-limited ({response.status_code}) after "
+                    f"{attempts} attempts and {waits} waits; try again later", url=self.relative(url),
+                    status=response.status_code, attempts=attempts)
             waits += 1
             kind, seconds = limited
             self._wait(seconds, kind, url)
 
     # -- paging with ETags ------------------------------------------------------------------------
-    def pages(self, path: str, params: dict, accept: str, etags: EtagStore) -> Iterator[list]:
+    def pages(self, path: str, params: dict, accept: str, etags: EtagStore,
+              stop_on_not_modified: bool = False) -> Iterator[list]:
         """Every page of a list endpoint, following `Link: rel="next"`. A 304 page is skipped
         (its rows were loaded when its ETag was stored) and paging goes on from the next link
-        remembered with it. A 404 (no such repository) yields nothing."""
+        remembered with it, or stops there with `stop_on_not_modified` (newest-first lists: an
+        unchanged first page means nothing changed). A 404 (no such repository) yields nothing."""
         url: Optional[str] = self.absolute(path, {**params, "per_page": self.per_page})
         visited = set()
         while url and url not in visited:
@@ -163,6 +183,8 @@ class GitHubClient:
             if response.status_code == 304 and cached:
                 self.stats["not_modified"] += 1
                 etags.keep(key)
+                if stop_on_not_modified:
+                    return
                 if cached.get("next"):
                     url = self.absolute(cached["next"])
                 elif cached.get("full"):
@@ -177,7 +199,7 @@ class GitHubClient:
                 return
             if response.status_code == 204:  # an empty repository's contributors
                 return
-            response.raise_for_status()
+            check_response(response, "github")
             next_url = response.links.get("next", {}).get("url")
             body = response.json()
             rows = body if isinstance(body, list) else [body]
@@ -201,7 +223,7 @@ class GitHubClient:
             return "unchanged", None
         if response.status_code == 404:
             return "missing", None
-        response.raise_for_status()
+        check_response(response, "github")
         etags.put(key, response.headers.get("ETag"), None)
         return "ok", response.json()
 
@@ -261,67 +283,107 @@ def _login(user: Optional[dict]) -> Optional[str]:
 # -- rows -------------------------------------------------------------------------------------------
 
 
+_PYTHON_TYPES = {gh_settings.BIGINT: int, gh_settings.BOOL: bool, gh_settings.TEXT: str, gh_settings.TS: dt.datetime}
+
+
+def _drift(table: str, column: str, value, expected: str, item: dict) -> SchemaDriftError:
+    where = f"{table} id {item.get('id')}" if item.get("id") is not None else table
+    return SchemaDriftError(
+        f"github: `{table}.{column}` is {type(value).__name__} {value!r} ({where}), but its raw column is "
+        f"{expected} and column types are frozen (schema contract data_type: freeze). GitHub changed the type "
+        f"of this field: the load stops before anything is written, and no variant column is added.")
+
+
+def finish_row(table: str, row: dict, item: dict) -> dict:
+    """Timestamps parsed, every value checked against its declared column type (a changed type is a
+    SchemaDriftError raised while extracting, so nothing loads and no cursor moves), and the fields
+    of `item` GitHub's documented schema lacks added as text (see settings.KNOWN_FIELDS)."""
+    for column, declared in gh_settings.COLUMN_TYPES[table].items():
+        value = row.get(column)
+        if value is None:
+            continue
+        if declared == gh_settings.TS and isinstance(value, str):
+            try:
+                row[column] = value = parse_ts(value)
+            except ValueError:
+                raise _drift(table, column, value, "an ISO-8601 timestamp", item) from None
+        wanted = _PYTHON_TYPES[declared]
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise _drift(table, column, value, declared, item)
+    for key, value in unknown_fields(item, gh_settings.KNOWN_FIELDS[table]).items():
+        row.setdefault(key, value)
+    return row
+
+
 def stargazer_row(repo: str, item: dict) -> Optional[dict]:
     user = item.get("user") if "starred_at" in item or "user" in item else item
     login = _login(user)
     if not login:
         return None
-    return {"repo": repo, "user_login": login, "user_id": user.get("id"), "user_type": user.get("type"),
-            "starred_at": parse_ts(item.get("starred_at"))}
+    row = {"repo": repo, "user_login": login, "user_id": user.get("id"), "user_type": user.get("type"),
+           "starred_at": item.get("starred_at")}
+    return finish_row("stargazers", row, item)
 
 
 def fork_row(repo: str, item: dict) -> dict:
     owner = item.get("owner") or {}
-    return {"repo": repo, "id": item["id"], "full_name": item.get("full_name"),
-            "owner_login": owner.get("login"), "owner_id": owner.get("id"), "owner_type": owner.get("type"),
-            "created_at": parse_ts(item.get("created_at")), "updated_at": parse_ts(item.get("updated_at"))}
+    row = {"repo": repo, "id": item["id"], "full_name": item.get("full_name"),
+           "owner_login": owner.get("login"), "owner_id": owner.get("id"), "owner_type": owner.get("type"),
+           "created_at": item.get("created_at"), "updated_at": item.get("updated_at")}
+    return finish_row("forks", row, item)
 
 
 def issue_row(repo: str, item: dict) -> dict:
     user = item.get("user") or {}
-    return {"id": item["id"], "repo": repo, "number": item.get("number"), "user_login": user.get("login"),
-            "user_id": user.get("id"), "title": item.get("title"), "state": item.get("state"),
-            "author_association": item.get("author_association"), "comments": item.get("comments"),
-            "created_at": parse_ts(item.get("created_at")), "updated_at": parse_ts(item.get("updated_at")),
-            "closed_at": parse_ts(item.get("closed_at"))}
+    row = {"id": item["id"], "repo": repo, "number": item.get("number"), "user_login": user.get("login"),
+           "user_id": user.get("id"), "title": item.get("title"), "state": item.get("state"),
+           "author_association": item.get("author_association"), "comments": item.get("comments"),
+           "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
+           "closed_at": item.get("closed_at")}
+    return finish_row("issues", row, item)
 
 
 def pull_row(repo: str, item: dict) -> dict:
     user = item.get("user") or {}
-    return {"id": item["id"], "repo": repo, "number": item.get("number"), "user_login": user.get("login"),
-            "user_id": user.get("id"), "title": item.get("title"), "state": item.get("state"),
-            "draft": item.get("draft"), "author_association": item.get("author_association"),
-            "created_at": parse_ts(item.get("created_at")), "updated_at": parse_ts(item.get("updated_at")),
-            "closed_at": parse_ts(item.get("closed_at")), "merged_at": parse_ts(item.get("merged_at"))}
+    row = {"id": item["id"], "repo": repo, "number": item.get("number"), "user_login": user.get("login"),
+           "user_id": user.get("id"), "title": item.get("title"), "state": item.get("state"),
+           "draft": item.get("draft"), "author_association": item.get("author_association"),
+           "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
+           "closed_at": item.get("closed_at"), "merged_at": item.get("merged_at")}
+    return finish_row("pull_requests", row, item)
 
 
 def contributor_row(repo: str, item: dict) -> Optional[dict]:
     login = item.get("login")
     if not login:  # anonymous contributors (anon=true) carry no login
         return None
-    return {"repo": repo, "login": login, "id": item.get("id"), "type": item.get("type"),
-            "contributions": item.get("contributions"), "is_bot": is_bot(login, item.get("type"))}
+    row = {"repo": repo, "login": login, "id": item.get("id"), "type": item.get("type"),
+           "contributions": item.get("contributions"), "is_bot": is_bot(login, item.get("type"))}
+    return finish_row("contributors", row, item)
 
 
 def release_row(repo: str, item: dict) -> dict:
-    return {"id": item["id"], "repo": repo, "tag_name": item.get("tag_name"), "name": item.get("name"),
-            "draft": item.get("draft"), "prerelease": item.get("prerelease"),
-            "created_at": parse_ts(item.get("created_at")), "published_at": parse_ts(item.get("published_at")),
-            "author_login": _login(item.get("author"))}
+    row = {"id": item["id"], "repo": repo, "tag_name": item.get("tag_name"), "name": item.get("name"),
+           "draft": item.get("draft"), "prerelease": item.get("prerelease"),
+           "created_at": item.get("created_at"), "published_at": item.get("published_at"),
+           "author_login": _login(item.get("author"))}
+    return finish_row("releases", row, item)
 
 
 def user_row(doc: dict) -> dict:
     login = doc.get("login")
-    return {"login": login, "id": doc.get("id"), "type": doc.get("type"), "name": doc.get("name"),
-            "company": doc.get("company"), "email": doc.get("email"), "blog": doc.get("blog") or None,
-            "location": doc.get("location"), "bio": doc.get("bio"),
-            "twitter_username": doc.get("twitter_username"), "public_repos": doc.get("public_repos"),
-            "followers": doc.get("followers"), "created_at": parse_ts(doc.get("created_at")),
-            "updated_at": parse_ts(doc.get("updated_at")), "is_bot": is_bot(login, doc.get("type"))}
+    row = {"login": login, "id": doc.get("id"), "type": doc.get("type"), "name": doc.get("name"),
+           "company": doc.get("company"), "email": doc.get("email"), "blog": doc.get("blog") or None,
+           "location": doc.get("location"), "bio": doc.get("bio"),
+           "twitter_username": doc.get("twitter_username"), "public_repos": doc.get("public_repos"),
+           "followers": doc.get("followers"), "created_at": doc.get("created_at"),
+           "updated_at": doc.get("updated_at"), "is_bot": is_bot(login, doc.get("type"))}
+    return finish_row("users", row, doc)
 
 
 def org_row(doc: dict) -> dict:
-    return {"login": doc.get("login"), "id": doc.get("id"), "name": doc.get("name"),
-            "blog": doc.get("blog") or None, "email": doc.get("email"), "location": doc.get("location"),
-            "description": doc.get("description"), "public_repos": doc.get("public_repos"),
-            "created_at": parse_ts(doc.get("created_at"))}
+    row = {"login": doc.get("login"), "id": doc.get("id"), "name": doc.get("name"),
+           "blog": doc.get("blog") or None, "email": doc.get("email"), "location": doc.get("location"),
+           "description": doc.get("description"), "public_repos": doc.get("public_repos"),
+           "created_at": doc.get("created_at")}
+    return finish_row("orgs", row, doc)

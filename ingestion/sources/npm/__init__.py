@@ -1,11 +1,17 @@
 """npm: daily downloads, last-week per-version downloads, versions and package metadata.
 
 Tables of `raw_npm` (ingestion/README.md Contract 3), all merge:
-- `downloads` (package, day): `/downloads/range/{start}:{end}/{pkg}` in windows of <= 540 days,
-  Arrow batches; a per-package cursor on `day` in state re-reads the last 3 days each run.
+- `downloads` (package, day): `/downloads/range/{start}:{end}/{pkg}` in windows of <= 540 days
+  (npm keeps 18 months per query and clamps longer ones; a clamped answer is detected and the
+  missing days re-asked), Arrow batches; a per-package cursor on `day` in state: a run asks only
+  for (cursor - 3 days) .. today.
 - `version_downloads` (package, version, day): `/versions/{pkg}/last-week`, `day` = the last day
-  of that week.
-- `versions` (package, version) and `packages` (package): the registry document.
+  of that week (a rolling 7-day total per version: never sum across days).
+- `versions` (package, version) and `packages` (package): the registry document; `packages`
+  carries `dist_tags` and `maintainers` as JSON.
+
+Downloads are market signals per package: nothing here attributes them to a company.
+A count that is not an integer stops the run (SchemaDriftError) before anything loads.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ def npm_source(
     registry_url: Optional[str] = None,
     start_date: Optional[str] = None,
     end_date: Optional[str] = None,
+    max_range_days: int = npm_settings.MAX_RANGE_DAYS,
 ) -> Sequence[DltResource]:
     """npm downloads and registry metadata.
 
@@ -54,6 +61,7 @@ def npm_source(
         start_date: first day of the download series on a first run, YYYY-MM-DD
             (DEVSIGNAL_START_DATE, else 90 days back).
         end_date: last day asked for (default today, UTC; npm answers up to its last day).
+        max_range_days: longest window of one range query (npm keeps 18 months).
 
     Returns:
         The resources `downloads`, `version_downloads`, `versions`, `packages`.
@@ -64,7 +72,7 @@ def npm_source(
     first_day = parse_date(start_date) or default_start_date(
         ds_settings.get("DEVSIGNAL_START_DATE"), npm_settings.DEFAULT_BACKFILL_DAYS)
     last_day = parse_date(end_date) or utc_today()
-    session = http_session()
+    session = http_session(source="npm")
     documents: dict[str, Optional[dict]] = {}
 
     def registry_doc(package: str) -> Optional[dict]:
@@ -89,19 +97,25 @@ def npm_source(
             if seen is not None:
                 start = max(first_day, seen - dt.timedelta(days=npm_settings.LAG_DAYS))
             newest = seen
-            for window_start, window_end in date_windows(start, last_day, npm_settings.MAX_RANGE_DAYS):
+            for window_start, window_end in date_windows(start, last_day, max_range_days):
                 try:
-                    table = fetch_range(session, api, package, window_start, window_end)
+                    tables = fetch_range(session, api, package, window_start, window_end)
                 except NpmNotFound:
                     log.warning("npm: no download counts for %s; skipped", package)
                     break
                 except NpmNoData:
                     log.info("npm: no downloads of %s in %s..%s", package, window_start, window_end)
                     continue
-                if table.num_rows:
-                    top = max(table.column("day").to_pylist())
-                    newest = top if newest is None else max(newest, top)
-                    yield table
+                window_top = None
+                for table in tables:
+                    if table.num_rows:
+                        top = max(table.column("day").to_pylist())
+                        window_top = top if window_top is None else max(window_top, top)
+                        yield table
+                if window_top is not None:
+                    newest = window_top if newest is None else max(newest, window_top)
+                if window_top is not None and window_top < window_end:
+                    break  # npm has nothing after its last day: no need to ask for later windows
             if newest is not None:
                 cursors[package] = newest.isoformat()
 
@@ -119,7 +133,8 @@ def npm_source(
                 yield rows
 
     @dlt.resource(name="versions", primary_key=("package", "version"), write_disposition="merge",
-                  columns={"published_at": {"data_type": "timestamp"}, "deprecated": {"data_type": "text"}})
+                  columns={"published_at": {"data_type": "timestamp"}, "deprecated": {"data_type": "text"},
+                           "dist_tags": {"data_type": "text"}})
     def versions() -> Iterator[list[dict]]:
         for package in packages:
             doc = registry_doc(package)
@@ -130,7 +145,8 @@ def npm_source(
                   columns={"created_at": {"data_type": "timestamp"}, "modified_at": {"data_type": "timestamp"},
                            "description": {"data_type": "text"}, "latest_version": {"data_type": "text"},
                            "homepage": {"data_type": "text"}, "repository_url": {"data_type": "text"},
-                           "license": {"data_type": "text"}})
+                           "license": {"data_type": "text"}, "version_count": {"data_type": "bigint"},
+                           "dist_tags": {"data_type": "json"}, "maintainers": {"data_type": "json"}})
     def packages_() -> Iterator[dict]:
         for package in packages:
             doc = registry_doc(package)

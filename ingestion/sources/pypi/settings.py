@@ -17,3 +17,6 @@ STATS_CALLS = (
 
 # pypistats keeps ~180 days and recomputes recent ones: re-write the last few on every run
 LAG_DAYS = 3
+
+# optional: a folder of Linehaul / BigQuery `file_downloads` exports (CSV, CSV.gz or Parquet)
+FILE_DOWNLOADS_DIR_SETTING = "DEVSIGNAL_PYPI_FILE_DOWNLOADS_DIR"
