@@ -135,11 +135,13 @@ def backtest(as_of: str | None, horizon_days: int) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["hubspot", "salesforce", "generic"]), default=None,
               help="Skip detection and read the file as this format.")
-def import_crm(file: str, format_: str | None) -> None:
+@click.option("--accept-new-columns", is_flag=True,
+              help="Load a file whose columns changed since the last import (otherwise the load stops).")
+def import_crm(file: str, format_: str | None, accept_new_columns: bool) -> None:
     """Load one CRM export: print what was detected, then loaded / updated / quarantined."""
     from ingestion.sources.crm.imports import import_file
 
-    import_file(file, format_=format_)
+    import_file(file, format_=format_, accept_new_columns=accept_new_columns)
 
 
 @main.group()

@@ -1,7 +1,7 @@
 -- One row per account, keyed by its domain: every domain that signals, CRM contacts, CRM companies
 -- or Segment groups attribute to (personal, internal and reserved domains never become accounts), with the
 -- best firmographics available. Firmographics precedence, per attribute: Salesforce account >
--- HubSpot company > Segment group, the most recent record first within a source.
+-- HubSpot company > generic companies CSV > Segment group, the most recent record first within a source.
 
 with
 
@@ -25,7 +25,12 @@ firmographic_records as (
 
     union all
 
-    select website_domain, 3, 'segment', group_name, industry, count_employees, size_band, grouped_at
+    select domain, 3, 'generic', company_name, industry, count_employees, size_band, cast(null as timestamptz)
+    from {{ ref('stg_crm__generic_companies') }}
+
+    union all
+
+    select website_domain, 4, 'segment', group_name, industry, count_employees, size_band, grouped_at
     from {{ ref('stg_segment__groups') }}
 
 ),

@@ -1,4 +1,4 @@
--- One row per CRM person (HubSpot and Salesforce contacts, deduplicated by normalised email; a
+-- One row per CRM person (HubSpot, Salesforce and generic-CSV contacts, deduplicated by normalised email; a
 -- contact without an email is dropped, as the seed's CRM import did) with the account they belong
 -- to: their work-email domain, else the domain of the company the CRM associates them with.
 -- `is_senior_v1` is the seed's seniority rule, substring quirk included (SPEC-seed §3.3 factor 5).
@@ -46,6 +46,21 @@ records as (
         contacts.created_at
     from {{ ref('stg_crm__salesforce_contacts') }} as contacts
     left join salesforce_accounts on contacts.salesforce_account_id = salesforce_accounts.salesforce_account_id
+
+    union all
+
+    -- a generic contacts CSV names a company but carries no company id or domain to associate
+    select
+        'generic',
+        contacts.generic_contact_key,
+        contacts.email,
+        contacts.email_domain,
+        cast(null as text),
+        contacts.first_name,
+        contacts.last_name,
+        contacts.title,
+        cast(null as timestamptz)
+    from {{ ref('stg_crm__generic_contacts') }} as contacts
 
 ),
 

@@ -1,10 +1,30 @@
-{%- set columns = source_columns(source('crm', 'hubspot_companies')) -%}
+{%- set relation = load_relation(source('crm', 'hubspot_companies')) -%}
+{%- set columns = source_columns(relation) if relation is not none else [] -%}
+{#- the export columns mapped below (SPEC-seed §4.7); every other one lands in custom_fields -#}
+{%- set mapped = ['record_id', 'company_name', 'name', 'company_domain_name', 'domain', 'website_url', 'website',
+    'industry', 'number_of_employees', 'annual_revenue', 'phone_number', 'phone', 'street_address', 'address',
+    'city', 'state_region', 'state', 'country_region', 'country', 'linkedin_company_page', 'linkedin',
+    'twitter_handle', 'twitter', 'description', 'create_date'] -%}
+{%- set dropped = mapped + ['_source_file', '_source_line', '_encoding', '_has_formula', '_dlt_load_id', '_dlt_id'] -%}
+{%- set custom_fields -%}
+    nullif(jsonb_strip_nulls(to_jsonb(source) - array[{% for c in dropped %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor %}]::text[]), '{}')
+{%- endset -%}
+{%- set employees = column_or_null(columns, 'number_of_employees') -%}
+{#- the employee count as the size macros read it: lower-cased, words, spaces and commas dropped -#}
+{%- set n -%}
+    regexp_replace(regexp_replace(regexp_replace(lower({{ trim_ws('cast(' ~ employees ~ ' as text)') }}),
+        '(employees|employee|people|staff|emps?)', '', 'g'), '[\s,]', '', 'g'), '(\d+(\.\d+)?)k', '\1000', 'g')
+{%- endset -%}
 
 with
 
 source as (
 
-    select * from {{ source('crm', 'hubspot_companies') }}
+    {% if relation is not none -%}
+    select * from {{ relation }}
+    {%- else -%}
+    select where false  -- no HubSpot companies export loaded yet
+    {%- endif %}
 
 ),
 
@@ -12,22 +32,60 @@ renamed as (
 
     select
         ---------- ids
-        {{ clean_id('record_id') }} as hubspot_company_id,
+        {{ clean_id(column_or_null(columns, 'record_id')) }} as hubspot_company_id,
 
         ---------- company
-        {{ clean_text(column_or_null(columns, 'company_name')) }} as company_name,
+        coalesce({{ clean_text(column_or_null(columns, 'company_name')) }},
+                 {{ clean_text(column_or_null(columns, 'name')) }}) as company_name,
         coalesce(
             {{ website_domain(column_or_null(columns, 'company_domain_name')) }},
+            {{ website_domain(column_or_null(columns, 'domain')) }},
             {{ website_domain(column_or_null(columns, 'website_url')) }},
             {{ website_domain(column_or_null(columns, 'website')) }}
         ) as domain,
+        coalesce({{ clean_text(column_or_null(columns, 'website_url')) }},
+                 {{ clean_text(column_or_null(columns, 'website')) }}) as website,
         {{ clean_text(column_or_null(columns, 'industry')) }} as industry,
-        {{ clean_text(column_or_null(columns, 'number_of_employees')) }} as employees_raw,
-        {{ parse_employee_count(column_or_null(columns, 'number_of_employees')) }} as count_employees,
-        {{ size_band(column_or_null(columns, 'number_of_employees')) }} as size_band,
+        {{ clean_text(column_or_null(columns, 'description')) }} as description,
         {{ parse_number(column_or_null(columns, 'annual_revenue')) }} as annual_revenue,
+
+        ---------- size: "2-10" is 2..10 employees (STARTUP), "51-100" 51..100 (MEDIUM), never 210 or 51100
+        {{ clean_text(employees) }} as employees_raw,
+        (case
+            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
+            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
+                then least(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
+            when {{ n }} ~ '^\d+\+$' then cast(substring({{ n }} from '^(\d+)') as numeric)
+            when {{ n }} ~ '^(>|over|morethan)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric) + 1
+        end) as employees_min,
+        (case
+            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
+            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
+                then greatest(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
+            when {{ n }} ~ '^(<|under|lessthan|upto|<=)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric)
+        end) as employees_max,
+        {{ parse_employee_count(employees) }} as count_employees,
+        {{ size_band(employees) }} as size_band,
+
+        ---------- contact points and address
+        coalesce({{ clean_text(column_or_null(columns, 'phone_number')) }},
+                 {{ clean_text(column_or_null(columns, 'phone')) }}) as phone_number,
+        coalesce({{ clean_text(column_or_null(columns, 'linkedin_company_page')) }},
+                 {{ clean_text(column_or_null(columns, 'linkedin')) }}) as linkedin,
+        coalesce({{ clean_text(column_or_null(columns, 'twitter_handle')) }},
+                 {{ clean_text(column_or_null(columns, 'twitter')) }}) as twitter,
+        coalesce({{ clean_text(column_or_null(columns, 'street_address')) }},
+                 {{ clean_text(column_or_null(columns, 'address')) }}) as street_address,
         {{ clean_text(column_or_null(columns, 'city')) }} as city,
-        {{ clean_text(column_or_null(columns, 'country_region')) }} as country,
+        coalesce({{ clean_text(column_or_null(columns, 'state_region')) }},
+                 {{ clean_text(column_or_null(columns, 'state')) }}) as state,
+        coalesce({{ clean_text(column_or_null(columns, 'country_region')) }},
+                 {{ clean_text(column_or_null(columns, 'country')) }}) as country,
+
+        ---------- the export's other columns, and row flags
+        {{ custom_fields }} as custom_fields,
+        coalesce(cast({{ column_or_null(columns, '_has_formula', 'boolean') }} as boolean), false) as has_formula,
+        cast({{ column_or_null(columns, '_encoding') }} as text) as source_encoding,
 
         ---------- lineage
         cast({{ column_or_null(columns, '_source_file') }} as text) as source_file,
