@@ -32,9 +32,11 @@ def postmaster_pid(home: Path) -> int:
 
 
 @pytest.fixture
-def home(tmp_path):
-    yield tmp_path / "state"
-    run_cli(tmp_path / "state", "db", "stop", check=False)
+def home(server_tmp_root, request):
+    state = server_tmp_root / request.node.name / "state"
+    state.parent.mkdir()
+    yield state
+    run_cli(state, "db", "stop", check=False)
 
 
 def test_db_url_starts_the_server_and_creates_both_databases(home):

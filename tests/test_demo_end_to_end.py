@@ -48,9 +48,9 @@ DEMO_ARGS = ["--companies", "80", "--people", "800", "--days", "45"]
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
+def clone(server_tmp_root):
     """A clean clone of the committed repository, installed the way `make` does it."""
-    folder = tmp_path_factory.mktemp("clone") / "devsignal"
+    folder = server_tmp_root / "clone" / "devsignal"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(folder)], check=True)
     env = _env(folder)
     subprocess.run(["make", "install"], cwd=folder, env=env, check=True, capture_output=True, timeout=900)
