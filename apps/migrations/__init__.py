@@ -56,6 +56,13 @@ def current() -> str | None:
         return context.get_current_revision()
 
 
+def head() -> str:
+    """The latest revision in versions/."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(config()).get_current_head()
+
+
 def revision(message: str) -> None:
     """Write a new, empty revision file under versions/ (for developers)."""
     from alembic import command
