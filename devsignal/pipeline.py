@@ -75,7 +75,10 @@ def materialize_all() -> None:
     from dagster import AssetSelection, materialize
 
     logs = settings.home() / "logs"
-    with step("Preparing dbt and loading the Dagster definitions"):
+    with step("Migrating app schemas, preparing dbt, loading the Dagster definitions"):
+        from apps import migrations
+
+        migrations.upgrade()  # app.* and intake.* exist before anything reads them
         prepare_dbt()
         from orchestration.definitions import defs
 
