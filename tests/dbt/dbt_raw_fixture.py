@@ -465,7 +465,9 @@ def run_dbt(params, dbname: str, args: list[str], vars_: dict | None = None,
 def build_fixture_project(params, dbname: str = TEST_DBNAME, work_dir: Path | None = None) -> DbtRun:
     load_fixture(params, dbname)
     return run_dbt(params, dbname, ["build"],
-                   {"score_as_of": SCORE_AS_OF, "internal_domains": INTERNAL_DOMAINS}, work_dir)
+                   {"score_as_of": SCORE_AS_OF, "internal_domains": INTERNAL_DOMAINS,
+                    # the fixture's hand-worked scores are the seed's v1 model
+                    "pqa_live_score_version": "v1"}, work_dir)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_one_row_per_account_and_day_of_the_spine(query):
     [row] = query("""
         select count(*) as n, count(distinct account_id) as accounts,
                min(score_date) as first_day, max(score_date) as last_day
-        from marts.fct_account_scores_daily""")
+        from marts.fct_account_scores_daily where score_version = 'v1'""")
     first, last = dt.date.fromisoformat(fx.FIRST_SIGNAL_DAY), dt.date.fromisoformat(fx.SCORE_AS_OF)
     assert (row["first_day"], row["last_day"]) == (first, last)
     assert row["accounts"] == len(fx.EXPECTED_SCORES)
@@ -80,7 +80,7 @@ def test_history_shows_acme_waking_up(query):
     rows = query("""
         select score_date, score, tier, trend, is_tier_change
         from marts.fct_account_scores_daily s join marts.dim_accounts a using (account_id)
-        where a.domain = 'acme.io' and score_date in ('2025-03-24', '2025-03-25')
+        where a.domain = 'acme.io' and score_date in ('2025-03-24', '2025-03-25') and score_version = 'v1'
         order by score_date""")
     before, after = rows
     # before any signal: 2 senior contacts (10) + SMALL (10)
@@ -97,6 +97,7 @@ def test_scores_decay_while_an_account_is_silent(query):
         select score_date, pqa_engagement_recency_points as r
         from marts.fct_account_scores_daily s join marts.dim_accounts a using (account_id)
         where a.domain = 'initech.com' and score_date between '2025-03-21' and '2025-03-31'
+          and score_version = 'v1'
         order by score_date""")
     assert [r["r"] for r in rows] == [15, 12, 12, 8, 8, 8, 8, 4, 4, 4, 4]
 

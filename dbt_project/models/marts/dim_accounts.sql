@@ -1,4 +1,7 @@
--- One row per account (a company, keyed by its domain): name, size, industry and when it was seen.
+-- One row per account (a company, keyed by its domain): name, size, industry and when it was seen,
+-- plus the people identity resolution credits to it now. Every account a person is assigned to is
+-- here, even one with no signal, CRM record or group call yet (its name then comes from how the
+-- sources name it: int_identity__account_names).
 
 with
 
@@ -8,29 +11,91 @@ accounts as (
 
 ),
 
+people as (
+
+    select
+        account_id,
+        account_domain,
+        count(*) as count_people,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from {{ ref('int_identity__people') }}
+    where account_id is not null
+    group by account_id, account_domain
+
+),
+
+names as (
+
+    select distinct on (account_domain)
+        account_domain,
+        example_name
+    from {{ ref('int_identity__account_names') }}
+    where name_kinds <> 'domain_stem'
+    order by account_domain, position('crm_name' in name_kinds) = 0, count_mentions desc, example_name
+
+),
+
+people_only as (
+
+    select
+        people.account_id,
+        people.account_domain as domain,
+        coalesce(names.example_name, people.account_domain) as name,
+        cast(null as text) as size_band,
+        cast(null as numeric) as count_employees,
+        cast(null as text) as industry,
+        cast(null as text) as firmographic_sources,
+        cast(0 as bigint) as count_signals,
+        cast(0 as bigint) as count_crm_contacts,
+        cast(null as timestamptz) as first_signal_at,
+        cast(null as timestamptz) as last_signal_at,
+        people.first_seen_at,
+        people.last_seen_at
+    from people
+    left join names on people.account_domain = names.account_domain
+    where not exists (select 1 from accounts where accounts.account_id = people.account_id)
+
+),
+
+all_accounts as (
+
+    select
+        account_id, domain, name, size_band, count_employees, industry, firmographic_sources, count_signals,
+        count_crm_contacts, first_signal_at, last_signal_at, first_seen_at, last_seen_at
+    from accounts
+
+    union all
+
+    select * from people_only
+
+),
+
 final as (
 
     select
         ---------- ids
-        account_id,
-        domain,
+        all_accounts.account_id,
+        all_accounts.domain,
 
         ---------- attributes
-        name,
-        size_band,
-        count_employees,
-        industry,
-        firmographic_sources,
+        all_accounts.name,
+        all_accounts.size_band,
+        all_accounts.count_employees,
+        all_accounts.industry,
+        all_accounts.firmographic_sources,
 
         ---------- activity
-        count_signals,
-        count_crm_contacts,
-        first_signal_at,
-        last_signal_at,
-        first_seen_at,
-        last_seen_at
+        all_accounts.count_signals,
+        all_accounts.count_crm_contacts,
+        coalesce(people.count_people, 0) as count_people,
+        all_accounts.first_signal_at,
+        all_accounts.last_signal_at,
+        all_accounts.first_seen_at,
+        all_accounts.last_seen_at
 
-    from accounts
+    from all_accounts
+    left join people on all_accounts.account_id = people.account_id
 
 )
 

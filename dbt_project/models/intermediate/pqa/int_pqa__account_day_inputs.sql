@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['account_id', 'score_date'],
+    on_schema_change='sync_all_columns',
+    indexes=[{'columns': ['score_date', 'account_id'], 'unique': true}],
+    pre_hook=["{{ pqa_prepare_incremental('scored_at') }}", "{{ pqa_work_mem() }}"]
+) }}
 
 -- One row per account per day of the score spine (first signal day .. var score_as_of) with every
 -- input of the PQA v1 score, as seen at the END of that day (UTC; `scored_at` = the next midnight),
@@ -9,12 +16,51 @@
 -- counts for days d .. d+29, so it adds 1 on d and removes 1 on min(d+30, its next active day) —
 -- where the next active day adds it back. A running sum of the deltas is the distinct count. No
 -- day-to-signal join anywhere.
+--
+-- Incremental (the v1 numbers are the same either way): a run recomputes the last
+-- `pqa_lookback_days` days per account (var, default 3; a new account gets its whole history),
+-- windowing over the 29 days before them. Only the signals of those days are read: a count or a
+-- distinct count over 30 days depends on nothing older, so the deltas start there; what needs all
+-- history comes from `carry` (senior CRM contacts before, the last signal ever from the day before,
+-- already built). `--full-refresh` rebuilds everything.
+
+{%- set incremental = pqa_is_incremental('scored_at') %}
 
 with
 
 accounts as (
 
     select account_id, size_band from {{ ref('int_accounts__merged') }}
+
+),
+
+-- the spine starts on the first attributed signal day (an incremental run keeps the one built)
+bounds as (
+
+    select
+        coalesce(
+            {% if incremental %}(select min(score_date) from {{ this }}),{% endif %}
+            (select cast(min(occurred_at) at time zone 'UTC' as date)
+             from {{ ref('int_signals__attributed') }}
+             where account_id is not null
+                and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'),
+            {{ score_as_of() }}
+        ) as first_day,
+        {{ score_as_of() }} as last_day
+
+),
+
+spine as (
+
+    {{ date_spine('(select first_day from bounds)', '(select last_day from bounds)') }}
+
+),
+
+-- the first day (re)built per account; the dense days start 29 days earlier (the 30-day window)
+scope as (
+
+    select account_id, from_day, from_day - 29 as dense_from_day
+    from ({{ pqa_scope('accounts', '(select first_day from bounds)', incremental) }}) as scope
 
 ),
 
@@ -29,21 +75,9 @@ signals as (
     from {{ ref('int_signals__attributed') }}
     where account_id is not null
         and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'
-
-),
-
-bounds as (
-
-    select
-        coalesce(min(signal_day), {{ score_as_of() }}) as first_day,
-        {{ score_as_of() }} as last_day
-    from signals
-
-),
-
-spine as (
-
-    {{ date_spine('(select first_day from bounds)', '(select last_day from bounds)') }}
+        {%- if incremental %}
+        and occurred_at >= cast((select min(dense_from_day) from scope) as timestamp) at time zone 'UTC'
+        {%- endif %}
 
 ),
 
@@ -51,7 +85,8 @@ account_days as (
 
     select accounts.account_id, accounts.size_band, spine.date_day as score_date
     from accounts
-    cross join spine
+    inner join scope on accounts.account_id = scope.account_id
+    inner join spine on spine.date_day >= scope.dense_from_day
 
 ),
 
@@ -137,6 +172,45 @@ senior_contact_deltas as (
 
 ),
 
+-- what happened before the first dense day, for the running counts
+carry as (
+
+    select
+        scope.account_id,
+        coalesce(deltas.user_carry, 0) as user_carry,
+        coalesce(deltas.type_carry, 0) as type_carry,
+        coalesce(seniors.senior_carry, 0) as senior_carry,
+        {% if incremental %}greatest(latest.last_signal_at_carry, built.last_signal_at){% else %}latest.last_signal_at_carry{% endif %}
+            as last_signal_at_carry
+    from scope
+    left join (
+        select daily_deltas.account_id, sum(daily_deltas.user_delta) as user_carry, sum(daily_deltas.type_delta) as type_carry
+        from daily_deltas
+        inner join scope on daily_deltas.account_id = scope.account_id
+        where daily_deltas.delta_day < scope.dense_from_day
+        group by daily_deltas.account_id
+    ) as deltas on scope.account_id = deltas.account_id
+    left join (
+        select senior_contact_deltas.account_id, sum(senior_contact_deltas.senior_delta) as senior_carry
+        from senior_contact_deltas
+        inner join scope on senior_contact_deltas.account_id = scope.account_id
+        where senior_contact_deltas.delta_day < scope.dense_from_day
+        group by senior_contact_deltas.account_id
+    ) as seniors on scope.account_id = seniors.account_id
+    left join (
+        select daily_signals.account_id, max(daily_signals.last_signal_at) as last_signal_at_carry
+        from daily_signals
+        inner join scope on daily_signals.account_id = scope.account_id
+        where daily_signals.signal_day < scope.dense_from_day
+        group by daily_signals.account_id
+    ) as latest on scope.account_id = latest.account_id
+    {%- if incremental %}
+    left join {{ this }} as built
+        on scope.account_id = built.account_id and built.score_date = scope.dense_from_day - 1
+    {%- endif %}
+
+),
+
 joined as (
 
     select
@@ -147,8 +221,13 @@ joined as (
         daily_signals.last_signal_at,
         coalesce(daily_deltas.user_delta, 0) as user_delta,
         coalesce(daily_deltas.type_delta, 0) as type_delta,
-        coalesce(senior_contact_deltas.senior_delta, 0) as senior_delta
+        coalesce(senior_contact_deltas.senior_delta, 0) as senior_delta,
+        carry.user_carry,
+        carry.type_carry,
+        carry.senior_carry,
+        carry.last_signal_at_carry
     from account_days
+    inner join carry on account_days.account_id = carry.account_id
     left join daily_signals
         on account_days.account_id = daily_signals.account_id
         and account_days.score_date = daily_signals.signal_day
@@ -169,10 +248,10 @@ windowed as (
         cast(score_date + 1 as timestamp) at time zone 'UTC' as scored_at,
         cast(sum(count_signals) over last_30_days as integer) as count_signals_30d,
         cast(sum(count_signals) over last_7_days as integer) as count_signals_7d,
-        cast(sum(user_delta) over to_date as integer) as count_users_30d,
-        cast(sum(type_delta) over to_date as integer) as count_signal_types_30d,
-        max(last_signal_at) over to_date as last_signal_at,
-        cast(sum(senior_delta) over to_date as integer) as count_senior_contacts,
+        cast(sum(user_delta) over to_date + user_carry as integer) as count_users_30d,
+        cast(sum(type_delta) over to_date + type_carry as integer) as count_signal_types_30d,
+        greatest(max(last_signal_at) over to_date, last_signal_at_carry) as last_signal_at,
+        cast(sum(senior_delta) over to_date + senior_carry as integer) as count_senior_contacts,
         size_band
     from joined
     window
@@ -185,18 +264,21 @@ windowed as (
 final as (
 
     select
-        account_id,
-        score_date,
-        scored_at,
-        count_signals_30d,
-        count_signals_7d,
-        count_users_30d,
-        count_signal_types_30d,
-        last_signal_at,
-        cast(extract(epoch from (scored_at - last_signal_at)) / 86400.0 as double precision) as days_since_last_signal,
-        count_senior_contacts,
-        size_band
+        windowed.account_id,
+        windowed.score_date,
+        windowed.scored_at,
+        windowed.count_signals_30d,
+        windowed.count_signals_7d,
+        windowed.count_users_30d,
+        windowed.count_signal_types_30d,
+        windowed.last_signal_at,
+        cast(extract(epoch from (windowed.scored_at - windowed.last_signal_at)) / 86400.0 as double precision)
+            as days_since_last_signal,
+        windowed.count_senior_contacts,
+        windowed.size_band
     from windowed
+    inner join scope on windowed.account_id = scope.account_id
+    where windowed.score_date >= scope.from_day
 
 )
 

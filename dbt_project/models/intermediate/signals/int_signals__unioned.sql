@@ -2,6 +2,10 @@
 -- track events, page views and signups (the first identify of a Segment user). Package downloads
 -- are market signals, not person-level ones, and are not here.
 --
+-- Signal types are canonical: the (source, event) seed signal_types names the type, and the seed
+-- signal_type_aliases folds every spelling onto one canonical name (`repo_star`, `github_star` and
+-- `Starred Repo` are one type); an event neither seed knows falls back to its name in snake_case.
+--
 -- Actors: a GitHub user's public email, else `github:<login>`; a Segment user's email (from their
 -- latest identify, by userId, else by anonymousId), else `segment:<userId>`. A Segment visitor that
 -- never identified has no actor (null): anonymous activity never counts as a user (SPEC-seed §3.2).
@@ -15,6 +19,13 @@ signal_types as (
         lower(source_event) as source_event_key,
         signal_type
     from {{ ref('signal_types') }}
+
+),
+
+signal_type_aliases as (
+
+    select {{ signal_type_key('alias') }} as alias_key, signal_type
+    from {{ ref('signal_type_aliases') }}
 
 ),
 
@@ -106,7 +117,8 @@ github_signals as (
         cast(null as text) as segment_user_id,
         cast(null as text) as segment_anonymous_id,
         coalesce(github_users.is_bot, github_events.github_login like '%[bot]') as is_bot,
-        github_events.properties
+        github_events.properties,
+        cast(null as text) as user_agent
     from github_events
     left join github_users on github_events.github_login = github_users.github_login
     where github_events.github_login is not null
@@ -121,7 +133,8 @@ segment_tracks as (
         occurred_at,
         segment_user_id,
         segment_anonymous_id,
-        properties
+        properties,
+        user_agent
     from {{ ref('stg_segment__tracks') }}
 
 ),
@@ -134,7 +147,8 @@ segment_pages as (
         viewed_at as occurred_at,
         segment_user_id,
         segment_anonymous_id,
-        jsonb_strip_nulls(jsonb_build_object('name', page_name, 'path', page_path)) as properties
+        jsonb_strip_nulls(jsonb_build_object('name', page_name, 'path', page_path)) as properties,
+        user_agent
     from {{ ref('stg_segment__pages') }}
 
 ),
@@ -148,7 +162,8 @@ first_identifies as (
         identified_at as occurred_at,
         segment_user_id,
         segment_anonymous_id,
-        '{}'::jsonb as properties
+        '{}'::jsonb as properties,
+        user_agent
     from identifies
     where coalesce(segment_user_id, segment_anonymous_id) is not null
     order by coalesce(segment_user_id, 'anonymous:' || segment_anonymous_id), identified_at, segment_message_id
@@ -201,7 +216,8 @@ segment_signals as (
         segment_events.segment_user_id,
         segment_events.segment_anonymous_id,
         false as is_bot,
-        segment_events.properties
+        segment_events.properties,
+        segment_events.user_agent
     from segment_events
     left join email_by_user_id on segment_events.segment_user_id = email_by_user_id.segment_user_id
     left join email_by_anonymous_id on segment_events.segment_anonymous_id = email_by_anonymous_id.segment_anonymous_id
@@ -216,33 +232,44 @@ unioned as (
 
 ),
 
-final as (
+typed as (
 
     select
-        unioned.signal_id,
+        unioned.*,
         coalesce(
             signal_types.signal_type,
-            trim(both '_' from regexp_replace(lower(unioned.source_event), '[^a-z0-9]+', '_', 'g'))
-        ) as signal_type,
-        unioned.source,
-        unioned.source_event,
-        unioned.occurred_at,
-        case
-            when unioned.email is not null then unioned.email
-            when unioned.github_login is not null then 'github:' || unioned.github_login
-            when unioned.segment_user_id is not null then 'segment:' || unioned.segment_user_id
-        end as actor_key,
-        unioned.email,
-        unioned.github_login,
-        unioned.segment_user_id,
-        unioned.segment_anonymous_id,
-        unioned.is_bot,
-        unioned.properties
+            {{ signal_type_key('unioned.source_event') }}
+        ) as seed_signal_type
     from unioned
     left join signal_types
         on unioned.source = signal_types.source
         and lower(unioned.source_event) = signal_types.source_event_key
     where unioned.occurred_at is not null
+
+),
+
+final as (
+
+    select
+        typed.signal_id,
+        coalesce(signal_type_aliases.signal_type, typed.seed_signal_type) as signal_type,
+        typed.source,
+        typed.source_event,
+        typed.occurred_at,
+        case
+            when typed.email is not null then typed.email
+            when typed.github_login is not null then 'github:' || typed.github_login
+            when typed.segment_user_id is not null then 'segment:' || typed.segment_user_id
+        end as actor_key,
+        typed.email,
+        typed.github_login,
+        typed.segment_user_id,
+        typed.segment_anonymous_id,
+        typed.is_bot,
+        typed.properties,
+        typed.user_agent
+    from typed
+    left join signal_type_aliases on {{ signal_type_key('typed.seed_signal_type') }} = signal_type_aliases.alias_key
 
 )
 

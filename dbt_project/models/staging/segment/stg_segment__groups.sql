@@ -25,6 +25,9 @@ renamed as (
         {{ parse_employee_count(column_or_null(columns, 'traits__employees')) }} as count_employees,
         {{ size_band(column_or_null(columns, 'traits__employees')) }} as size_band,
 
+        ---------- context
+        {{ clean_text(column_or_null(columns, 'context__user_agent')) }} as user_agent,
+
         ---------- timestamps
         {{ parse_timestamp('"timestamp"') }} as grouped_at
 

@@ -23,6 +23,9 @@ renamed as (
         {{ clean_text(column_or_null(columns, 'traits__title')) }} as title,
         {{ clean_text(column_or_null(columns, 'traits__company')) }} as company_name,
 
+        ---------- context
+        {{ clean_text(column_or_null(columns, 'context__user_agent')) }} as user_agent,
+
         ---------- timestamps
         {{ parse_timestamp('"timestamp"') }} as identified_at
 

@@ -20,6 +20,9 @@ renamed as (
         {{ clean_text(column_or_null(columns, 'name')) }} as page_name,
         {{ clean_text(column_or_null(columns, 'properties__path')) }} as page_path,
 
+        ---------- context
+        {{ clean_text(column_or_null(columns, 'context__user_agent')) }} as user_agent,
+
         ---------- timestamps
         {{ parse_timestamp('"timestamp"') }} as viewed_at
 

@@ -37,6 +37,9 @@ renamed as (
         '{}'::jsonb as properties,
         {%- endif %}
 
+        ---------- context
+        {{ clean_text(column_or_null(columns, 'context__user_agent')) }} as user_agent,
+
         ---------- timestamps
         {{ parse_timestamp('"timestamp"') }} as occurred_at
 
