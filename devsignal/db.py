@@ -91,7 +91,10 @@ def _live_backends(pgdata: Path) -> list[int]:
 def _runtime_dir() -> None:
     """The library reads XDG_RUNTIME_DIR at import (for its lock file) and warns when it is unset."""
     os.environ.setdefault("XDG_RUNTIME_DIR", str(settings.home() / "run"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    runtime = Path(os.environ["XDG_RUNTIME_DIR"])
+    runtime.mkdir(parents=True, exist_ok=True)
+    if runtime.stat().st_uid == os.geteuid():
+        runtime.chmod(0o700)  # the XDG spec (and platformdirs) want it private
 
 
 def embedded_running() -> bool:

@@ -4,8 +4,12 @@
     unique_key=['account_id', 'score_date'],
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['score_date', 'account_id'], 'unique': true}],
-    pre_hook=["{{ pqa_prepare_incremental('scored_at') }}", "{{ pqa_work_mem() }}"]
+    pre_hook=["{{ pqa_prepare_incremental('scored_at') }}", "{{ pqa_work_mem() }}"],
+    post_hook=["delete from {{ this }} as scored where not exists (select 1 from {{ ref('int_accounts__merged') }} as accounts where accounts.account_id = scored.account_id)"]
 ) }}
+
+-- post-hook: an account that left the account set (internal domains or identity rules changed)
+-- takes its history with it, so an incremental run equals a full refresh.
 
 -- One row per account per day of the score spine (first signal day .. var score_as_of) with every
 -- input of the PQA v1 score, as seen at the END of that day (UTC; `scored_at` = the next midnight),
