@@ -43,3 +43,32 @@
 {% macro is_senior_title_v1(expr) -%}
     coalesce(lower(cast({{ expr }} as text)) ~ '(vp|director|head|cto|ceo|founder|chief|president)', false)
 {%- endmacro %}
+
+
+{#- Employee counts as exports write them ("51-200", "1,000+", "5k", "under 10", "250 employees"):
+    lower-cased, the words, spaces and commas dropped, "5k" -> 5000; a range is read by its bounds. -#}
+{% macro employees_normalized(employees) -%}
+    regexp_replace(regexp_replace(regexp_replace(lower({{ trim_ws('cast(' ~ employees ~ ' as text)') }}),
+        '(employees|employee|people|staff|emps?)', '', 'g'), '[\s,]', '', 'g'), '(\d+(\.\d+)?)k', '\1000', 'g')
+{%- endmacro %}
+
+{% macro employees_min(employees) -%}
+    {%- set n = employees_normalized(employees) -%}
+    (case
+        when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
+        when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
+            then least(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
+        when {{ n }} ~ '^\d+\+$' then cast(substring({{ n }} from '^(\d+)') as numeric)
+        when {{ n }} ~ '^(>|over|morethan)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric) + 1
+    end)
+{%- endmacro %}
+
+{% macro employees_max(employees) -%}
+    {%- set n = employees_normalized(employees) -%}
+    (case
+        when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
+        when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
+            then greatest(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
+        when {{ n }} ~ '^(<|under|lessthan|upto|<=)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric)
+    end)
+{%- endmacro %}

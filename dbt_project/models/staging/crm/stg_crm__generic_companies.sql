@@ -1,11 +1,6 @@
 {%- set relation = load_relation(source('crm', 'generic_companies')) -%}
 {%- set columns = source_columns(relation) if relation is not none else [] -%}
 {%- set employees = column_or_null(columns, 'size') -%}
-{#- the employee count as the size macros read it: lower-cased, words, spaces and commas dropped -#}
-{%- set n -%}
-    regexp_replace(regexp_replace(regexp_replace(lower({{ trim_ws('cast(' ~ employees ~ ' as text)') }}),
-        '(employees|employee|people|staff|emps?)', '', 'g'), '[\s,]', '', 'g'), '(\d+(\.\d+)?)k', '\1000', 'g')
-{%- endset -%}
 
 with
 
@@ -38,19 +33,8 @@ renamed as (
 
         ---------- size: a number, a range read by its bounds, an open range, or a label
         {{ clean_text(employees) }} as employees_raw,
-        (case
-            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
-            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
-                then least(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
-            when {{ n }} ~ '^\d+\+$' then cast(substring({{ n }} from '^(\d+)') as numeric)
-            when {{ n }} ~ '^(>|over|morethan)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric) + 1
-        end) as employees_min,
-        (case
-            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
-            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
-                then greatest(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
-            when {{ n }} ~ '^(<|under|lessthan|upto|<=)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric)
-        end) as employees_max,
+        {{ employees_min(employees) }} as employees_min,
+        {{ employees_max(employees) }} as employees_max,
         {{ parse_employee_count(employees) }} as count_employees,
         {{ size_band(employees) }} as size_band,
 

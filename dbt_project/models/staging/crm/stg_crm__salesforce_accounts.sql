@@ -9,11 +9,6 @@
     nullif(jsonb_strip_nulls(to_jsonb(source) - array[{% for c in dropped %}'{{ c }}'{{ ', ' if not loop.last }}{% endfor %}]::text[]), '{}')
 {%- endset -%}
 {%- set employees = 'coalesce(' ~ column_or_null(columns, 'employees') ~ ', ' ~ column_or_null(columns, 'number_of_employees') ~ ')' -%}
-{#- the employee count as the size macros read it: lower-cased, words, spaces and commas dropped -#}
-{%- set n -%}
-    regexp_replace(regexp_replace(regexp_replace(lower({{ trim_ws('cast(' ~ employees ~ ' as text)') }}),
-        '(employees|employee|people|staff|emps?)', '', 'g'), '[\s,]', '', 'g'), '(\d+(\.\d+)?)k', '\1000', 'g')
-{%- endset -%}
 
 with
 
@@ -43,19 +38,8 @@ renamed as (
 
         ---------- size: "2-10" is 2..10 employees (STARTUP), "51-100" 51..100 (MEDIUM), never 210 or 51100
         {{ clean_text(employees) }} as employees_raw,
-        (case
-            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
-            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
-                then least(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
-            when {{ n }} ~ '^\d+\+$' then cast(substring({{ n }} from '^(\d+)') as numeric)
-            when {{ n }} ~ '^(>|over|morethan)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric) + 1
-        end) as employees_min,
-        (case
-            when {{ n }} ~ '^\d+(\.0+)?$' then cast({{ n }} as numeric)
-            when {{ n }} ~ '^\d+(-|–|—|to)\d+$'
-                then greatest(cast(substring({{ n }} from '^(\d+)') as numeric), cast(substring({{ n }} from '(\d+)$') as numeric))
-            when {{ n }} ~ '^(<|under|lessthan|upto|<=)\d+$' then cast(substring({{ n }} from '(\d+)$') as numeric)
-        end) as employees_max,
+        {{ employees_min(employees) }} as employees_min,
+        {{ employees_max(employees) }} as employees_max,
         {{ parse_employee_count(employees) }} as count_employees,
         {{ size_band(employees) }} as size_band,
 
