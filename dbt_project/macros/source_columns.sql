@@ -14,3 +14,13 @@
 {% macro column_or_null(columns, name, data_type='text') -%}
     {%- if name | lower in columns -%}{{ adapter.quote(name) }}{%- else -%}cast(null as {{ data_type }}){%- endif -%}
 {%- endmacro %}
+
+
+{#- The columns the CRM loader adds to every row (formula flag, encoding, file and line), the same
+    in every CRM staging model: has_formula, source_encoding, source_file, source_line. -#}
+{% macro crm_row_flags_and_lineage(columns) -%}
+    coalesce(cast({{ column_or_null(columns, '_has_formula', 'boolean') }} as boolean), false) as has_formula,
+        cast({{ column_or_null(columns, '_encoding') }} as text) as source_encoding,
+        cast({{ column_or_null(columns, '_source_file') }} as text) as source_file,
+        cast({{ column_or_null(columns, '_source_line', 'bigint') }} as bigint) as source_line
+{%- endmacro %}

@@ -54,12 +54,7 @@ renamed as (
 
         ---------- the export's other columns, and row flags
         {{ custom_fields }} as custom_fields,
-        coalesce(cast({{ column_or_null(columns, '_has_formula', 'boolean') }} as boolean), false) as has_formula,
-        cast({{ column_or_null(columns, '_encoding') }} as text) as source_encoding,
-
-        ---------- lineage
-        cast({{ column_or_null(columns, '_source_file') }} as text) as source_file,
-        cast({{ column_or_null(columns, '_source_line', 'bigint') }} as bigint) as source_line,
+        {{ crm_row_flags_and_lineage(columns) }},
 
         ---------- timestamps
         {{ parse_timestamp(column_or_null(columns, 'created_date')) }} as created_at
