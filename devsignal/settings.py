@@ -40,6 +40,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DEVSIGNAL_START_DATE": ("", "first day to backfill download series from (YYYY-MM-DD); empty = 90 days ago"),
     "DEVSIGNAL_SCORE_AS_OF": ("", "score as of this day (YYYY-MM-DD); empty = today. The demo sets the world's last day"),
     "DAGSTER_HOME": ("", "Dagster instance folder; empty = <DEVSIGNAL_HOME>/dagster"),
+    "DEVSIGNAL_APP_URL": ("http://localhost:8501", "the CRM's public URL (links in Slack alerts and emails)"),
+    "DEVSIGNAL_SLACK_BOT_TOKEN": ("", "Slack bot token (xoxb-...); empty = alerts go to the local sink. Never logged"),
+    "DEVSIGNAL_SLACK_SIGNING_SECRET": ("", "Slack app signing secret (v0 HMAC of interactions); empty = /slack/interactions off. Never logged"),
+    "DEVSIGNAL_SLACK_API_URL": ("https://slack.com/api/", "Slack Web API base URL"),
+    "DEVSIGNAL_SLACK_DEFAULT_CHANNEL": ("#devsignal-alerts", "channel for alerts whose account has no owner channel"),
+    "DEVSIGNAL_SLACK_SINK_FILE": ("", "local sink for alerts when there is no token (JSON lines); empty = <DEVSIGNAL_HOME>/sinks/slack.jsonl"),
+    "DEVSIGNAL_WEBHOOK_ALLOW_PRIVATE": ("", "comma-separated CIDRs outbound webhooks may reach despite the SSRF guard (tests, on-prem receivers)"),
+    "DEVSIGNAL_CRM_OWNER_EMAIL": ("", "email of the CRM's first OWNER, created on first run; empty = owner@localhost"),
+    "DEVSIGNAL_CRM_OWNER_PASSWORD": ("", "password of that first OWNER; empty = one is generated and printed once. Never logged"),
 }
 
 

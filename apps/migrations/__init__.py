@@ -7,6 +7,9 @@ advisory lock, and the ones that come second find the schema at head and do noth
 
 New revision (by hand, from the checkout):
     .venv/bin/python -c "from apps import migrations; migrations.revision('what it does')"
+
+Revisions may branch (two features each adding a revision on the same parent); `upgrade()` goes
+to every head, and a merge revision joins the branches when convenient.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ def config():
     return cfg
 
 
-def upgrade(revision: str = "head") -> None:
-    """Bring `app` and `intake` to `revision` (default: the latest), in one transaction."""
+def upgrade(revision: str = "heads") -> None:
+    """Bring `app` and `intake` to `revision` (default: every head), in one transaction."""
     from alembic import command
 
     from devsignal import db
@@ -45,22 +48,22 @@ def upgrade(revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def current() -> str | None:
-    """The revision the database is at (None before the first upgrade)."""
+def current() -> tuple[str, ...]:
+    """The revisions the database is at (empty before the first upgrade)."""
     from alembic.runtime.migration import MigrationContext
 
     from devsignal import db
 
     with db.engine().connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table_schema": VERSION_TABLE_SCHEMA})
-        return context.get_current_revision()
+        return tuple(sorted(context.get_current_heads()))
 
 
-def head() -> str:
-    """The latest revision in versions/."""
+def head() -> tuple[str, ...]:
+    """The latest revisions in versions/ (one per branch)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(config()).get_current_head()
+    return tuple(sorted(ScriptDirectory.from_config(config()).get_heads()))
 
 
 def revision(message: str) -> None:
