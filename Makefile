@@ -9,7 +9,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: install demo run up test test-fast bench clean stop help
+.PHONY: install browser demo run up test test-fast bench clean stop help
 
 help:
 	@echo "make demo | make test | make up | make bench | make stop | make clean"
@@ -25,6 +25,15 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.installed
 
+# the CRM's browser test drives Debian's Chromium (headless); installed once, from the system packages
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing Chromium from Debian's packages (for the CRM browser test)"
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium || \
+	  ($(if $(filter 0,$(shell id -u)),,sudo) apt-get update && $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium)
+
+browser: $(CHROMIUM)
+
 demo: install
 	$(VENV)/bin/devsignal demo
 
@@ -34,7 +43,7 @@ run: install
 up: install
 	$(VENV)/bin/devsignal up
 
-test: install
+test: install browser
 	$(VENV)/bin/python -m pytest
 
 test-fast: install
