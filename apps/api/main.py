@@ -26,6 +26,7 @@ from starlette.requests import ClientDisconnect
 
 from . import config, intake, keys, openapi_docs, store
 from .intake import IntakeError
+from .slack import router as slack_router
 
 log = logging.getLogger("apps.api")
 
@@ -59,6 +60,7 @@ async def lifespan(_app: FastAPI):
 
 app = FastAPI(title="DevSignal intake API", version="0.2.0", lifespan=lifespan,
               description=openapi_docs.DESCRIPTION)
+app.include_router(slack_router)
 
 
 # -- responses ------------------------------------------------------------------------------------
