@@ -1,7 +1,11 @@
 """Session-wide: leave the embedded PostgreSQL as we found it."""
 
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,3 +69,35 @@ def own_database_factory():
     """`own_database` for fixtures in any test package:
     `with own_database_factory("devsignal_x_test") as url: yield url`."""
     return own_database
+
+
+# the database URL this session started with (fixtures repoint DEVSIGNAL_DATABASE_URL while they run)
+_SESSION_DATABASE_URL = os.environ.get("DEVSIGNAL_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def demo_database():
+    """The demo world built into the `devsignal` database, as `make demo` leaves it: built here by
+    `devsignal demo` when its marts are missing (a fresh clone in CI), reused otherwise. Tests only
+    read it (the CRM tests copy its marts into databases of their own)."""
+    env = {key: value for key, value in os.environ.items() if key != "DEVSIGNAL_DATABASE_URL"}
+    if _SESSION_DATABASE_URL:
+        env["DEVSIGNAL_DATABASE_URL"] = _SESSION_DATABASE_URL
+
+    def built() -> bool:
+        probe = subprocess.run(
+            [sys.executable, "-c", "from devsignal import db\n"
+             "c = db.connect('devsignal'); cur = c.cursor()\n"
+             "cur.execute(\"select to_regclass('marts.account_scores_current') is not null\")\n"
+             "print(cur.fetchone()[0])"],
+            env=env, capture_output=True, text=True, timeout=300)
+        return probe.returncode == 0 and probe.stdout.strip() == "True"
+
+    if not built():
+        started = time.monotonic()
+        demo = subprocess.run([sys.executable, "-m", "devsignal.cli", "demo"], env=env, cwd=settings.REPO_ROOT,
+                              capture_output=True, text=True, timeout=1500)
+        assert demo.returncode == 0, f"devsignal demo failed:\n{demo.stdout[-4000:]}\n{demo.stderr[-4000:]}"
+        print(f"\nbuilt the demo world into `devsignal` in {time.monotonic() - started:.0f}s")
+        assert built()
+    return "devsignal"

@@ -105,5 +105,9 @@ def command(actor: Actor, min_role: str, action: str, entity_type: str, entity_i
         _insert_audit(own, actor, action, entity_type, audit, "ok")
 
 
+# derived columns a command never reports (a full-text vector is not a fact about the record)
+_DERIVED_COLUMNS = ("search_vector",)
+
+
 def row_dict(row) -> dict | None:
-    return None if row is None else {key: value for key, value in row._mapping.items()}
+    return None if row is None else {key: value for key, value in row._mapping.items() if key not in _DERIVED_COLUMNS}
