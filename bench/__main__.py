@@ -138,6 +138,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     parser.add_argument("--skip", nargs="*", choices=list(BENCHMARKS), default=[])
+    parser.add_argument("--reuse-upstream", action="store_true",
+                        help="scoring: keep the models upstream of the scores as an earlier run built them")
     args = parser.parse_args()
 
     # a state folder of its own: the bench never touches the demo's database

@@ -203,3 +203,60 @@
 {% macro pqa_work_mem() -%}
     set local work_mem = '{{ var("pqa_work_mem", "128MB") }}'
 {%- endmacro %}
+
+{#- int_pqa__signal_days, incremental: the first day it recomputes, `pqa_lookback_days` before the
+    last day it holds (a date), or none on a full build / an empty table. Run at compile time and
+    again when the pre-hook renders, both before the pre-hook deletes anything, so they agree. -#}
+{% macro pqa_signal_days_rebuild_from() -%}
+    {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- set result = run_query("select max(signal_day) - " ~ pqa_lookback_days() ~ " from " ~ this) -%}
+    {{ return(result.columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_pqa__signal_days: the days it recomputes go first (every account's), so a day
+    whose signals moved to another account leaves nothing behind; the model then appends them. -#}
+{% macro pqa_signal_days_prepare() -%}
+    {%- set rebuild_from = pqa_signal_days_rebuild_from() -%}
+    {%- if rebuild_from is not none -%}
+    delete from {{ this }} where signal_day >= cast('{{ rebuild_from }}' as date)
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of the dense score models (one row per account per day from the first day of the
+    spine): an account that left the account set (internal domains or identity rules changed)
+    takes its history with it, so an incremental run equals a full refresh. Cheap when none left:
+    the accounts held are those on the spine's first day (an index range, not a scan of the table),
+    and the delete joins only the departed ones. -#}
+{% macro pqa_drop_departed_accounts() -%}
+    delete from {{ this }} as scored
+    using (
+        select held.account_id
+        from (
+            select distinct account_id from {{ this }}
+            where score_date = (select min(score_date) from {{ this }})
+        ) as held
+        where not exists (
+            select 1 from {{ ref('int_accounts__merged') }} as accounts where accounts.account_id = held.account_id
+        )
+    ) as departed
+    where scored.account_id = departed.account_id
+{%- endmacro %}
+
+{#- Post-hook of fct_account_scores_daily: a partial index on its tier changes (what
+    fct_account_tier_changes reads), created once per table. Unnamed, so PostgreSQL picks a free
+    name: on a full refresh the old table, renamed to a backup, still holds the old index's name. -#}
+{% macro pqa_tier_change_index() -%}
+    do $$
+    begin
+        if not exists (
+            select 1 from pg_indexes
+            where schemaname = '{{ this.schema }}' and tablename = '{{ this.identifier }}'
+                and indexdef like '%WHERE is_tier_change%'
+        ) then
+            create index on {{ this }} (score_date) where is_tier_change;
+        end if;
+    end
+    $$
+{%- endmacro %}

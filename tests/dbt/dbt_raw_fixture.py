@@ -399,14 +399,41 @@ def insert_rows(conn, qualified: str, rows: list[dict], load_id: str = "17000000
     conn.commit()
 
 
-def load_fixture(params, dbname: str = TEST_DBNAME, rows: dict[str, list[dict]] | None = None) -> None:
-    """A fresh `dbname` with every Contract-3 raw table and the hand-made rows (or `rows`)."""
+# The app's account owners (Alembic 0003's app.account_owners, as the app writes it): what
+# int_accounts__owners reads into dim_accounts.owner. acme.io is owned, the other accounts are not.
+ACCOUNT_OWNERS_DDL = """
+create schema if not exists app;
+create table if not exists app.account_owners (
+    account_id   text primary key,
+    owner        text not null,
+    assigned_by  text not null,
+    assigned_at  timestamptz not null default now()
+);
+"""
+EXPECTED_OWNERS = {"acme.io": "rep@devsignal.dev"}
+
+
+def create_account_owners(conn, owners: dict[str, str] = EXPECTED_OWNERS) -> None:
+    with conn.cursor() as cur:
+        cur.execute(ACCOUNT_OWNERS_DDL)
+        for domain, owner in owners.items():
+            cur.execute("insert into app.account_owners (account_id, owner, assigned_by, assigned_at) "
+                        "values (md5(%s), %s, 'lead@devsignal.dev', '2025-03-30T10:00:00Z')", (domain, owner))
+    conn.commit()
+
+
+def load_fixture(params, dbname: str = TEST_DBNAME, rows: dict[str, list[dict]] | None = None,
+                 owners: dict[str, str] | None = EXPECTED_OWNERS) -> None:
+    """A fresh `dbname` with every Contract-3 raw table and the hand-made rows (or `rows`), and the
+    app's account owners (`owners`; None = no app.account_owners table, as before the app's migrations)."""
     recreate_database(params, dbname)
     conn = connect(params, dbname)
     try:
         create_raw_tables(conn)
         for qualified, table_rows in (raw_rows() if rows is None else rows).items():
             insert_rows(conn, qualified, table_rows)
+        if owners is not None:
+            create_account_owners(conn, owners)
     finally:
         conn.close()
 

@@ -52,6 +52,22 @@ def test_dim_accounts_name_and_size(query, domain):
     assert row["size_band"] == fx.EXPECTED_SIZE_BANDS[domain]
 
 
+def test_dim_accounts_carries_the_current_score_tier_trend_and_owner(query):
+    rows = query("""
+        select accounts.domain, accounts.current_score, accounts.tier, accounts.trend, accounts.owner,
+               accounts.current_score_date, current_scores.score, current_scores.tier as published_tier,
+               current_scores.trend as published_trend
+        from marts.dim_accounts as accounts
+        left join marts.account_scores_current as current_scores using (account_id)""")
+    assert {r["domain"] for r in rows} == set(fx.EXPECTED_SCORES)
+    for row in rows:
+        score, tier, _ = fx.EXPECTED_SCORES[row["domain"]]  # the live version here is v1
+        assert (row["current_score"], row["tier"]) == (score, tier) == (row["score"], row["published_tier"])
+        assert row["trend"] == row["published_trend"] and row["trend"] in ("RISING", "STABLE", "FALLING")
+        assert row["current_score_date"] == dt.date.fromisoformat(fx.SCORE_AS_OF)
+        assert row["owner"] == fx.EXPECTED_OWNERS.get(row["domain"])
+
+
 def test_factors_json_carries_points_and_the_seed_descriptions(query):
     [row] = query("select factors from marts.account_scores_current where domain = 'globex.com'")
     factors = {f["name"]: f for f in row["factors"]}
@@ -78,10 +94,10 @@ def test_one_row_per_account_and_day_of_the_spine(query):
 
 def test_history_shows_acme_waking_up(query):
     rows = query("""
-        select score_date, score, tier, trend, is_tier_change
+        select s.score_date, s.score, s.tier, s.trend, s.is_tier_change
         from marts.fct_account_scores_daily s join marts.dim_accounts a using (account_id)
-        where a.domain = 'acme.io' and score_date in ('2025-03-24', '2025-03-25') and score_version = 'v1'
-        order by score_date""")
+        where a.domain = 'acme.io' and s.score_date in ('2025-03-24', '2025-03-25') and s.score_version = 'v1'
+        order by s.score_date""")
     before, after = rows
     # before any signal: 2 senior contacts (10) + SMALL (10)
     assert (before["score"], before["tier"], before["trend"]) == (20, "COLD", "STABLE")
@@ -94,11 +110,11 @@ def test_history_shows_acme_waking_up(query):
 def test_scores_decay_while_an_account_is_silent(query):
     """Initech's last signal is 03-21: recency falls 15 -> 12 -> 8 -> 4 as the days pass (the seed never did)."""
     rows = query("""
-        select score_date, pqa_engagement_recency_points as r
+        select s.score_date, s.pqa_engagement_recency_points as r
         from marts.fct_account_scores_daily s join marts.dim_accounts a using (account_id)
-        where a.domain = 'initech.com' and score_date between '2025-03-21' and '2025-03-31'
-          and score_version = 'v1'
-        order by score_date""")
+        where a.domain = 'initech.com' and s.score_date between '2025-03-21' and '2025-03-31'
+          and s.score_version = 'v1'
+        order by s.score_date""")
     assert [r["r"] for r in rows] == [15, 12, 12, 8, 8, 8, 8, 4, 4, 4, 4]
 
 

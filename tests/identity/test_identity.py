@@ -23,12 +23,27 @@ pytestmark = pytest.mark.slow
 
 
 def test_person_to_account_precision_and_recall(built_world, figures):
+    """Two readings of person -> account precision, both reported; the bar is on the first.
+
+    - precision: the predicted account is the employer on the world's last day OR on the day
+      DevSignal last saw the person (their latest activity or record). The issue's rule is that
+      activity is credited to the employer at the time of the event, and a person's current account
+      is the employer of their latest evidence; a job change after that is in no source.
+    - precision_at_end (strict): the employer on the world's last day only. Its extra misses are
+      exactly those job changes nothing shows (`stale_after_job_change`); it is held to a lower bar so
+      a resolver that ignored newer evidence of a move would still fail.
+    See models/intermediate/identity/README.md ("Which reading is the measure")."""
     print("\n" + bench_identity.figures_table(figures))
     print(f"timings (s): { {k: round(v, 1) for k, v in built_world.timings.items()} }")
     people = figures["people"]
+    print(f"person -> account precision: {people['precision']:.3f} (employer at the end or when last seen; "
+          f"the measure) | {people['precision_at_end']:.3f} (strict: employer on the last day); "
+          f"{people['stale_after_job_change']} job changes after the last evidence")
     assert people["precision"] >= 0.99, figures["wrong_examples"]
     assert people["recall_attributable"] >= 0.95
-    # the strict reading (employer on the world's last day) loses only job changes nothing shows
+    # the strict reading differs from the measure only by job changes after the last evidence
+    stale_share = people["stale_after_job_change"] / people["predicted"]
+    assert abs(people["precision"] - people["precision_at_end"] - stale_share) < 1e-3
     assert people["precision_at_end"] >= 0.93
     for rule, row in figures["per_rule"].items():
         if row["predicted"] >= 20:

@@ -24,9 +24,9 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 DBNAME = "devsignal_scoring_test"
 # the default demo world's knobs; the end date is pinned so the figures are reproducible
 WORLD = {"seed": 7, "companies": 200, "people": 2000, "days": 90, "end_date": "2025-06-30"}
-SCORING_MODELS = ("int_pqa__account_day_inputs", "int_pqa__v1_factors", "int_pqa__v2_account_day_inputs",
-                  "int_pqa__v2_factors", "fct_account_scores_daily", "fct_account_tier_changes",
-                  "account_scores_current")
+SCORING_MODELS = ("int_pqa__signal_days", "int_pqa__account_day_inputs", "int_pqa__v1_factors",
+                  "int_pqa__v2_account_day_inputs", "int_pqa__v2_factors", "fct_account_scores_daily",
+                  "fct_account_tier_changes", "account_scores_current")
 # the score tables and their keys, for hashing
 SCORE_TABLES = {
     "intermediate.int_pqa__account_day_inputs": "account_id, score_date",

@@ -162,3 +162,45 @@ def test_point_in_time_and_late_signals(scoring_build):
     assert run.returncode == 0, run.output[-3000:]
     assert _differing(sw.table_hashes(where=until_d), before_d) == []
     assert _differing(sw.table_hashes(), incremental) == []
+
+
+def test_an_account_added_by_a_config_change_gets_its_whole_history(scoring_build, scoring_engine):
+    """A config change that ADDS an account (here: a domain that was internal no longer is) is
+    backfilled by the next plain incremental run: the account gets every day from the first of the
+    spine, in both versions, exactly as a full rebuild computes it (no `--full-refresh` needed)."""
+    import pandas as pd
+
+    world_dir, work_dir, _ = scoring_build
+    vars_ = sw.world_vars(world_dir)
+    [domain, account_id, first_day] = pd.read_sql("""
+        select accounts.domain, accounts.account_id, min(scores.score_date) filter (where scores.count_signals_30d > 0)
+        from marts.dim_accounts as accounts
+        inner join marts.fct_account_scores_daily as scores
+            on accounts.account_id = scores.account_id and scores.score_version = 'v1'
+        group by accounts.domain, accounts.account_id, accounts.count_signals
+        order by 3, accounts.count_signals desc, accounts.domain
+        limit 1""", scoring_engine).iloc[0]
+    end = _end(world_dir)
+    assert (end - first_day).days > 30  # early days the lookback would never reach
+    before = sw.table_hashes()
+    upstream_and_scores = ["run", "--select", "+account_scores_current"]
+
+    # the domain becomes internal: its people are staff, the account and its scores leave
+    as_internal = {**vars_, "internal_domains": [*vars_["internal_domains"], domain]}
+    run = sw.run_dbt(upstream_and_scores, as_internal, work_dir=work_dir)
+    assert run.returncode == 0, run.output[-3000:]
+    left = pd.read_sql("select count(*) as n from marts.fct_account_scores_daily where account_id = %(a)s",
+                       scoring_engine, params={"a": account_id})
+    assert left["n"][0] == 0
+
+    # and back: an incremental run adds the account with its whole history, equal to a full build
+    run = sw.run_dbt(upstream_and_scores, vars_, work_dir=work_dir)
+    assert run.returncode == 0, run.output[-3000:]
+    days = pd.read_sql("""select score_version, min(score_date) as first_day, count(*) as n
+                          from marts.fct_account_scores_daily where account_id = %(a)s group by 1 order by 1""",
+                       scoring_engine, params={"a": account_id})
+    spine = pd.read_sql("select min(score_date) as first_day, max(score_date) as last_day "
+                        "from marts.fct_account_scores_daily", scoring_engine).iloc[0]
+    assert list(days["first_day"]) == [spine["first_day"]] * 2
+    assert list(days["n"]) == [(spine["last_day"] - spine["first_day"]).days + 1] * 2
+    assert _differing(sw.table_hashes(), before) == []

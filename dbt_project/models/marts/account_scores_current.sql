@@ -58,9 +58,11 @@ weights as (
 
 ),
 
+-- the scored accounts are int_accounts__merged's (not dim_accounts: dim_accounts carries this
+-- model's score, tier and trend, so reading it here would be a cycle)
 accounts as (
 
-    select account_id, domain, name, industry from {{ ref('dim_accounts') }}
+    select account_id, domain, name, industry from {{ ref('int_accounts__merged') }}
 
 ),
 

@@ -1,6 +1,7 @@
 -- One row per account (a company, keyed by its domain): name, size, industry and when it was seen,
--- plus the people identity resolution credits to it now. Every account a person is assigned to is
--- here, even one with no signal, CRM record or group call yet (its name then comes from how the
+-- the people identity resolution credits to it now, its current score, tier and trend (the live
+-- score version, from account_scores_current) and its owner in the app (app.account_owners).
+-- Every account a person is assigned to is here, even one with no signal, CRM record or group call yet (its name then comes from how the
 -- sources name it: int_identity__account_names).
 
 with
@@ -58,6 +59,20 @@ people_only as (
 
 ),
 
+-- the live version's score on the last day scored; an account only people point at is not scored
+-- (null: see warn_pqa_dim_accounts_without_scores)
+scores as (
+
+    select account_id, score, tier, trend, score_date from {{ ref('account_scores_current') }}
+
+),
+
+owners as (
+
+    select account_id, owner, assigned_at from {{ ref('int_accounts__owners') }}
+
+),
+
 all_accounts as (
 
     select
@@ -92,10 +107,20 @@ final as (
         all_accounts.first_signal_at,
         all_accounts.last_signal_at,
         all_accounts.first_seen_at,
-        all_accounts.last_seen_at
+        all_accounts.last_seen_at,
+
+        ---------- score (live version) and owner
+        scores.score as current_score,
+        scores.tier,
+        scores.trend,
+        scores.score_date as current_score_date,
+        owners.owner,
+        owners.assigned_at as owner_assigned_at
 
     from all_accounts
     left join people on all_accounts.account_id = people.account_id
+    left join scores on all_accounts.account_id = scores.account_id
+    left join owners on all_accounts.account_id = owners.account_id
 
 )
 

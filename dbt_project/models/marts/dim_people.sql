@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['person_id'], 'unique': true}, {'columns': ['account_id']}]) }}
+
 -- One row per person: a cluster of identifiers (emails, GitHub login, Segment ids, CRM contacts)
 -- with a stable person_id, their current account and the rule that decided it. Noise (bots, the
 -- vendor's staff, test accounts) is here too, flagged, with no account. An id that was merged away

@@ -3,13 +3,16 @@
     incremental_strategy='delete+insert',
     unique_key=['account_id', 'score_date', 'score_version'],
     on_schema_change='sync_all_columns',
-    indexes=[{'columns': ['score_date', 'score_version', 'account_id'], 'unique': true}],
+    indexes=[{'columns': ['score_date', 'score_version', 'account_id'], 'unique': true},
+             {'columns': ['account_id', 'score_version', 'score_date']}],
     pre_hook=["{{ pqa_prepare_incremental('score_tier', ['account_scores_current']) }}", "{{ pqa_work_mem() }}"],
-    post_hook=["delete from {{ this }} as scored where not exists (select 1 from {{ ref('int_accounts__merged') }} as accounts where accounts.account_id = scored.account_id)"]
+    post_hook=["{{ pqa_drop_departed_accounts() }}", "{{ pqa_tier_change_index() }}"]
 ) }}
 
--- post-hook: an account that left the account set (internal domains or identity rules changed)
--- takes its history with it, so an incremental run equals a full refresh.
+-- post-hooks: an account that left the account set (internal domains or identity rules changed)
+-- takes its history with it, so an incremental run equals a full refresh (pqa_drop_departed_accounts);
+-- a partial index on the tier changes, so fct_account_tier_changes reads them without a scan
+-- (pqa_tier_change_index).
 
 -- One row per account, per day (first signal day .. var score_as_of) and per score version: the
 -- PQA score as it stood at the end of that day (UTC), point in time (only signals that occurred
@@ -56,9 +59,20 @@ built as (
 
 ),
 
+-- the first day any account is rebuilt from: an account the table does not hold yet (added by a
+-- config or identity change, e.g. a domain no longer internal) needs its whole history, so then
+-- everything is read (only its rows and the lookback days are written)
 rebuild_from as (
 
-    select coalesce(min(from_day), cast('0001-01-01' as date)) as first_from_day from built
+    select
+        case
+            when exists (
+                select 1 from {{ ref('int_accounts__merged') }} as accounts
+                where not exists (select 1 from built where built.account_id = accounts.account_id)
+            ) then cast('0001-01-01' as date)
+            else coalesce(min(from_day), cast('0001-01-01' as date))
+        end as first_from_day
+    from built
 
 ),
 {% endif %}

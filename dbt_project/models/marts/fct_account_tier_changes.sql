@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['account_id', 'scored_at']}]) }}
+
 -- One row per tier transition: an account whose published tier on a day differs from the day
 -- before, per score version (v2's tiers carry hysteresis, so a transition is one a person should
 -- hear about). The first day of an account is not a transition. With the score, the move, the

@@ -1,10 +1,18 @@
+{# indexes: the CRM reads an account's or a person's signals newest first; the activation sensors read new signals in order #}
 {{
     config(
         materialized='incremental',
         unique_key='signal_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        indexes=[
+            {'columns': ['signal_id'], 'unique': true},
+            {'columns': ['account_id', 'occurred_at']},
+            {'columns': ['person_id', 'occurred_at']},
+            {'columns': ['occurred_at', 'signal_id']},
+        ],
         post_hook=[
+            "create index if not exists {{ this.name }}_account_type_time on {{ this }} (account_id, signal_type, occurred_at) include (person_id)",
             "delete from {{ this }} as loaded where not exists (select 1 from {{ ref('int_signals__attributed') }} as attributed where attributed.signal_id = loaded.signal_id and not attributed.is_noise)"
         ],
     )

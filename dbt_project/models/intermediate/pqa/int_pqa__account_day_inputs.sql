@@ -5,18 +5,18 @@
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['score_date', 'account_id'], 'unique': true}],
     pre_hook=["{{ pqa_prepare_incremental('scored_at') }}", "{{ pqa_work_mem() }}"],
-    post_hook=["delete from {{ this }} as scored where not exists (select 1 from {{ ref('int_accounts__merged') }} as accounts where accounts.account_id = scored.account_id)"]
+    post_hook=["{{ pqa_drop_departed_accounts() }}"]
 ) }}
 
 -- post-hook: an account that left the account set (internal domains or identity rules changed)
--- takes its history with it, so an incremental run equals a full refresh.
+-- takes its history with it, so an incremental run equals a full refresh (pqa_drop_departed_accounts).
 
 -- One row per account per day of the score spine (first signal day .. var score_as_of) with every
 -- input of the PQA v1 score, as seen at the END of that day (UTC; `scored_at` = the next midnight),
 -- so the 30- and 7-day windows are whole days: 30d = score_date-29 .. score_date.
 --
--- Built to be cheap: signals are pre-aggregated per account-day, then windowed over the dense
--- spine. Rolling *distinct* counts (users, signal types) use +1/-1 deltas: an actor active on day d
+-- Built to be cheap: it reads int_pqa__signal_days (the signals pre-aggregated per account, day,
+-- type and person), aggregates them per account-day, then windows over the dense spine. Rolling *distinct* counts (users, signal types) use +1/-1 deltas: an actor active on day d
 -- counts for days d .. d+29, so it adds 1 on d and removes 1 on min(d+30, its next active day) —
 -- where the next active day adds it back. A running sum of the deltas is the distinct count. No
 -- day-to-signal join anywhere.
@@ -44,10 +44,7 @@ bounds as (
     select
         coalesce(
             {% if incremental %}(select min(score_date) from {{ this }}),{% endif %}
-            (select cast(min(occurred_at) at time zone 'UTC' as date)
-             from {{ ref('int_signals__attributed') }}
-             where account_id is not null
-                and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'),
+            (select min(signal_day) from {{ ref('int_pqa__signal_days') }} where signal_day <= {{ score_as_of() }}),
             {{ score_as_of() }}
         ) as first_day,
         {{ score_as_of() }} as last_day
@@ -68,19 +65,14 @@ scope as (
 
 ),
 
+-- per account, day, type and person: the signals pre-aggregated (int_pqa__signal_days)
 signals as (
 
-    select
-        account_id,
-        signal_type,
-        actor_key,
-        occurred_at,
-        cast(occurred_at at time zone 'UTC' as date) as signal_day
-    from {{ ref('int_signals__attributed') }}
-    where account_id is not null
-        and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'
+    select account_id, signal_day, signal_type, actor_key, count_signals, last_signal_at
+    from {{ ref('int_pqa__signal_days') }}
+    where signal_day <= {{ score_as_of() }}
         {%- if incremental %}
-        and occurred_at >= cast((select min(dense_from_day) from scope) as timestamp) at time zone 'UTC'
+        and signal_day >= (select min(dense_from_day) from scope)
         {%- endif %}
 
 ),
@@ -99,8 +91,8 @@ daily_signals as (
     select
         account_id,
         signal_day,
-        count(*) as count_signals,
-        max(occurred_at) as last_signal_at
+        cast(sum(count_signals) as bigint) as count_signals,
+        max(last_signal_at) as last_signal_at
     from signals
     group by account_id, signal_day
 

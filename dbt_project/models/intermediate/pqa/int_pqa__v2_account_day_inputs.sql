@@ -5,11 +5,11 @@
     on_schema_change='sync_all_columns',
     indexes=[{'columns': ['score_date', 'account_id'], 'unique': true}],
     pre_hook=["{{ pqa_prepare_incremental('evidence_signal_types') }}", "{{ pqa_work_mem() }}"],
-    post_hook=["delete from {{ this }} as scored where not exists (select 1 from {{ ref('int_accounts__merged') }} as accounts where accounts.account_id = scored.account_id)"]
+    post_hook=["{{ pqa_drop_departed_accounts() }}"]
 ) }}
 
 -- post-hook: an account that left the account set (internal domains or identity rules changed)
--- takes its history with it, so an incremental run equals a full refresh.
+-- takes its history with it, so an incremental run equals a full refresh (pqa_drop_departed_accounts).
 
 -- One row per account per day of the score spine (the first attributed signal day .. var
 -- score_as_of, the same spine as v1) with the inputs of the PQA v2 score as seen at the END of
@@ -26,8 +26,9 @@
 --   evidence_signal_ids      the latest signal of the 3 strongest signal types of the window
 --                            (breadth weight x decay), the "why" behind the score
 --
--- Cost: signals are pre-aggregated per account, type and day (and per person, type and day), then
--- spread over the `window_days` days they count for; nothing joins days to raw signals.
+-- Cost: it reads int_pqa__signal_days (the signals pre-aggregated per account, day, type and
+-- person), aggregates them per account, type and day, and spreads those over the `window_days` days
+-- they count for; nothing joins days to raw signals.
 -- Incremental: recomputes the last `pqa_lookback_days` days (late signals) and appends new days,
 -- reading only the signals of the window before them (the last signal ever comes from the day
 -- before, already built); a new account gets its whole history; `--full-refresh` rebuilds all.
@@ -72,10 +73,7 @@ bounds as (
     select
         coalesce(
             {% if incremental %}(select min(score_date) from {{ this }}),{% endif %}
-            (select cast(min(occurred_at) at time zone 'UTC' as date)
-             from {{ ref('int_signals__attributed') }}
-             where account_id is not null
-                and occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'),
+            (select min(signal_day) from {{ ref('int_pqa__signal_days') }} where signal_day <= {{ score_as_of() }}),
             {{ score_as_of() }}
         ) as first_day,
         {{ score_as_of() }} as last_day
@@ -88,26 +86,28 @@ scope as (
 
 ),
 
--- the signals that count for at least one day being (re)built
+-- the signals that count for at least one day being (re)built, per account, day, type and person
+-- (int_pqa__signal_days: count, decayed volume at the day's end, latest signal)
 signals as (
 
     select
-        attributed.account_id,
-        attributed.signal_id,
-        attributed.signal_type,
-        attributed.actor_key,
-        attributed.occurred_at,
-        cast(attributed.occurred_at at time zone 'UTC' as date) as signal_day,
+        signal_days.account_id,
+        signal_days.signal_type,
+        signal_days.actor_key,
+        signal_days.signal_day,
+        signal_days.count_signals,
+        signal_days.decayed_at_day_end,
+        signal_days.last_signal_at,
+        signal_days.last_signal_id,
         coalesce(type_params.half_life_days, config.default_half_life_days) as half_life_days,
         coalesce(type_params.breadth_weight, config.default_breadth_weight) as breadth_weight
-    from {{ ref('int_signals__attributed') }} as attributed
-    inner join scope on attributed.account_id = scope.account_id
+    from {{ ref('int_pqa__signal_days') }} as signal_days
+    inner join scope on signal_days.account_id = scope.account_id
     cross join config
-    left join type_params on attributed.signal_type = type_params.signal_type
-    where attributed.occurred_at < cast({{ score_as_of() }} + 1 as timestamp) at time zone 'UTC'
-        and attributed.occurred_at
-            >= cast((select min(from_day) from scope) - config.window_days + 1 as timestamp) at time zone 'UTC'
-        and cast(attributed.occurred_at at time zone 'UTC' as date) > scope.from_day - config.window_days
+    left join type_params on signal_days.signal_type = type_params.signal_type
+    where signal_days.signal_day <= {{ score_as_of() }}
+        and signal_days.signal_day >= (select min(from_day) from scope) - config.window_days + 1
+        and signal_days.signal_day > scope.from_day - config.window_days
 
 ),
 
@@ -120,12 +120,10 @@ type_days as (
         signal_day,
         min(half_life_days) as half_life_days,
         min(breadth_weight) as breadth_weight,
-        count(*) as count_signals,
-        sum(exp(-ln(2) / half_life_days
-            * extract(epoch from (cast(signal_day + 1 as timestamp) at time zone 'UTC' - occurred_at)) / 86400.0
-        )) as decayed_at_day_end,
-        max(occurred_at) as last_signal_at,
-        (array_agg(signal_id order by occurred_at desc, signal_id desc))[1] as last_signal_id
+        cast(sum(count_signals) as bigint) as count_signals,
+        sum(decayed_at_day_end) as decayed_at_day_end,
+        max(last_signal_at) as last_signal_at,
+        (array_agg(last_signal_id order by last_signal_at desc, last_signal_id desc))[1] as last_signal_id
     from signals
     group by account_id, signal_type, signal_day
 
@@ -298,7 +296,7 @@ spine as (
 -- the last signal before the first day rebuilt (the day before, already built; none on a full build)
 daily_last_signal as (
 
-    select account_id, signal_day, max(occurred_at) as last_signal_at
+    select account_id, signal_day, max(last_signal_at) as last_signal_at
     from signals
     group by account_id, signal_day
 

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['occurred_at']}, {'columns': ['account_id']}]) }}
+
 -- One row per person-level signal with the person who did it (the identity graph: their Segment
 -- userId, else anonymousId, else GitHub login) and the account it is credited to: the person's
 -- employer on the day of the signal (int_identity__person_account_spells), with the rule that
@@ -10,6 +12,8 @@
 --   personal_email_domain  the person is known only by personal mailboxes, no other evidence
 --   no_email               nothing ties the actor to a company (an anonymous visitor, a bare login)
 -- The first three are noise: int_signals__noise lists them, fct_signals leaves them out.
+-- Indexed on occurred_at and account_id: the incremental score pre-aggregate (int_pqa__signal_days)
+-- reads only the latest days, and the whole history of the accounts it does not hold yet.
 
 with
 
