@@ -120,6 +120,8 @@ BENCHMARKS = {
     "intake": "bench.intake:bench_intake",
     "identity": "bench.identity:bench_identity",
     "scoring": "bench.scoring:bench_scoring",
+    "crm_queries": "bench.crm_queries:bench_crm_queries",
+    "activation": "bench.activation:bench_activation",
 }
 
 
@@ -136,6 +138,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10000)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--crm-accounts", type=int, default=10_000, help="crm_queries: accounts in its SQL-made world")
+    parser.add_argument("--crm-signals", type=int, default=10_000_000, help="crm_queries: signals in its SQL-made world")
+    parser.add_argument("--activation-accounts", type=int, default=100, help="activation: accounts made to cross into HOT")
+    parser.add_argument("--activation-rate", type=int, default=1000, help="activation: background events per second")
+    parser.add_argument("--activation-seconds", type=int, default=600, help="activation: how long the stream runs at most")
     parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), default=list(BENCHMARKS))
     parser.add_argument("--skip", nargs="*", choices=list(BENCHMARKS), default=[])
     parser.add_argument("--reuse-upstream", action="store_true",

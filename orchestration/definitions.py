@@ -2,6 +2,13 @@
 
 from dagster import Definitions
 
-from orchestration.defs import ingestion, transform
+from orchestration.defs import activation, automation, ingestion, transform
 
-defs = Definitions.merge(ingestion.defs(), transform.defs())
+_sources = ingestion.source_assets()
+
+defs = Definitions.merge(
+    Definitions(assets=list(_sources.values()), resources=ingestion.defs().resources),
+    transform.defs(),
+    activation.defs(),
+    automation.defs(_sources),
+)

@@ -60,3 +60,46 @@ def test_groups(graph):
 def test_dbt_tests_are_asset_checks(graph):
     checks = graph.asset_check_keys
     assert any(check.asset_key.path[0] == "marts" for check in checks)
+
+
+def test_activation_asset_reads_the_marts(graph):
+    outbox = graph.get(AssetKey(["activation", "outbox"]))
+    assert outbox.group_name == "activation"
+    assert {AssetKey(["marts", "fct_account_tier_changes"]), AssetKey(["marts", "dim_people"]),
+            AssetKey(["marts", "fct_signals"])} <= set(outbox.parent_keys)
+
+
+def test_npm_and_pypi_are_partitioned_by_day(graph):
+    from dagster import DailyPartitionsDefinition
+
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] == "raw" and key.path[1] in {"npm", "pypi"}:
+            assert isinstance(node.partitions_def, DailyPartitionsDefinition), key.to_user_string()
+        elif node.is_materializable:
+            assert node.partitions_def is None, key.to_user_string()
+
+
+def test_schedules_and_sensors(defs):
+    schedules = {s.name: s for s in defs.schedules}
+    assert schedules["github_hourly"].cron_schedule == "7 * * * *"
+    assert schedules["daily_scoring_schedule"].cron_schedule == "30 3 * * *"
+    assert schedules["weekly_digest_schedule"].cron_schedule == "0 9 * * 1"
+    assert {"npm_daily_schedule", "pypi_daily_schedule", "freshness_checks_schedule"} <= set(schedules)
+    sensors = {s.name for s in defs.sensors}
+    assert {"intake_inbox_sensor", "crm_drop_folder_sensor", "tier_change_sensor", "deal_stage_sensor",
+            "contact_created_sensor", "signal_received_sensor", "outbox_sensor",
+            "slack_interactions_sensor"} <= sensors
+
+
+def test_fast_path_selects_segment_and_what_follows_it(defs):
+    keys = set(defs.resolve_job_def("fast_path").asset_layer.executable_asset_keys)
+    raw = {key.path[1] for key in keys if key.path[0] == "raw"}
+    assert raw == {"segment"}
+    assert AssetKey(["marts", "account_scores_current"]) in keys
+    assert AssetKey(["activation", "outbox"]) in keys
+
+
+def test_a_freshness_check_per_source(graph):
+    checks = {check.name for check in graph.asset_check_keys if check.asset_key.path[0] == "raw"}
+    assert checks == {f"{source}_fresh" for source in SOURCES}
