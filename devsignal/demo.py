@@ -67,7 +67,7 @@ def run_demo(seed: int = 7, companies: int = 200, people: int = 2000, days: int 
     pipeline.print_hottest_accounts()
     console.print(
         "\n[bold]Next[/bold]\n"
-        "  make up                      Dagster UI (lineage, runs, schedules) on the same database\n"
+        "  make up                      Dagster UI (lineage, runs, schedules, sensors), the CRM and the intake API\n"
         "  psql \"$(.venv/bin/devsignal db url)\"   then: select * from marts.account_scores_current order by score desc;\n"
         "  .venv/bin/devsignal load github   run one source on its own\n"
         "  make test                     the whole suite on the embedded PostgreSQL\n"

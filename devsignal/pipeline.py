@@ -99,7 +99,7 @@ def materialize_all() -> None:
     with step("dbt build (staging → intermediate → marts, with tests)"):
         log_path = logs / "dbt-build.log"
         with _output_to(log_path):
-            result = materialize(assets, selection=AssetSelection.all() - AssetSelection.groups("ingestion"),
+            result = materialize(assets, selection=AssetSelection.all() - AssetSelection.groups("ingestion", "activation"),
                                  resources=resources, instance=instance, run_config=quiet,
                                  tags={"devsignal/step": "dbt-build"})
         summary = next((line.strip() for line in reversed(log_path.read_text().splitlines())
@@ -107,6 +107,30 @@ def materialize_all() -> None:
         console.print(f"    {summary}  [dim](log: {log_path})[/dim]")
         if not result.success:
             raise RuntimeError(f"dbt build failed; see {log_path}")
+    with step("Acting on what changed (workflows, Slack alerts, webhooks)"):
+        log_path = logs / "activation.log"
+        with _output_to(log_path):
+            result = materialize(assets, selection=AssetSelection.groups("activation"), resources=resources,
+                                 instance=instance, run_config=quiet, tags={"devsignal/step": "activation"})
+        if not result.success:
+            raise RuntimeError(f"acting failed; see {log_path}")
+        _print_activation_summary()
+
+
+def _print_activation_summary() -> None:
+    """What the outbox holds by kind and status, the workflow runs, and where alerts went."""
+    import sqlalchemy as sa
+
+    with db.engine().connect() as conn:
+        outbox = conn.execute(sa.text(
+            "select kind, status, count(*) from app.outbox group by kind, status order by kind, status")).all()
+        runs = conn.execute(sa.text(
+            "select status, count(*) from app.workflow_runs group by status order by status")).all()
+    console.print("    outbox: " + (", ".join(f"{kind} {status} {count:,}" for kind, status, count in outbox) or "empty"))
+    console.print("    workflow runs: " + (", ".join(f"{status} {count:,}" for status, count in runs) or "none"))
+    if not settings.get("DEVSIGNAL_SLACK_BOT_TOKEN"):
+        sink = settings.get("DEVSIGNAL_SLACK_SINK_FILE") or str(settings.home() / "sinks" / "slack.jsonl")
+        console.print(f"    [dim]no Slack token: alerts are in the local sink {sink}[/dim]")
 
 
 def _print_load_counts(source: str) -> None:
