@@ -109,20 +109,21 @@ def show_flash() -> None:
         st.success(message)
 
 
-def run_write(success: str, write, *args, rerun: bool = True, **kwargs):
+def run_write(success: str, write, *args, rerun: bool = True, bad_input: tuple = (), **kwargs):
     """Call an `apps.state` command for a page: show its refusal or bad-input error instead of a traceback;
     after a write clear cached reads and rerun so the whole page shows it (with `success` on top).
+    `bad_input`: more exception types that mean "the input was wrong" (e.g. a YAML parse error).
     Returns the command's result (when not rerunning) or None."""
-    from apps.crm.data import clear_caches
+    from apps.crm.data import clear_caches, escape_markdown
     from apps.state import NotFound, PermissionDenied
 
     try:
         result = write(*args, **kwargs)
     except PermissionDenied as refusal:
-        st.error(f"Not allowed: {refusal}")
+        st.error(f"Not allowed: {escape_markdown(refusal)}")
         return None
-    except (ValueError, NotFound) as problem:
-        st.error(str(problem))
+    except (ValueError, NotFound, *bad_input) as problem:
+        st.error(escape_markdown(problem))
         return None
     clear_caches()
     if rerun:

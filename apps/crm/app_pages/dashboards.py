@@ -6,9 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.crm import auth
-from apps.crm.data import escape_markdown
 from apps.crm.data import dashboards as data
-from apps.state import NotFound, PermissionDenied
 from apps.state import dashboards as commands
 
 actor = auth.require_actor()
@@ -66,16 +64,7 @@ def render_layout(widgets: list[dict]) -> None:
 
 
 def run(write, success: str) -> None:
-    try:
-        write()
-    except PermissionDenied as refusal:
-        st.error(f"Not allowed: {escape_markdown(refusal)}")
-        return
-    except (ValueError, NotFound) as problem:
-        st.error(escape_markdown(problem))
-        return
-    st.session_state["dashboards_flash"] = success
-    st.rerun()
+    auth.run_write(success, write)
 
 
 dashboard = commands.ensure_default(actor)
@@ -91,8 +80,7 @@ default_id = int(mine[mine.is_default].dashboard_id.iloc[0]) if mine.is_default.
 chosen = st.selectbox("Dashboard", ids, index=ids.index(default_id), key="dashboards_choice",
                       format_func=lambda d: names[d] + (" (default)" if d == default_id else ""))
 dashboard = commands.get_dashboard(int(chosen))
-if flash := st.session_state.pop("dashboards_flash", None):
-    st.success(flash)
+auth.show_flash()
 render_layout(dashboard["widgets"])
 
 with st.expander("Arrange this dashboard"):

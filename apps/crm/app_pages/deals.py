@@ -6,9 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from apps.crm import auth
-from apps.crm.data import clear_caches, escape_markdown
 from apps.crm.data import deals as data
-from apps.state import NotFound, PermissionDenied
 from apps.state import deals as commands
 
 actor = auth.require_actor()
@@ -51,22 +49,10 @@ def text_of(value) -> str:
 
 
 def run(write, success: str) -> None:
-    """Run one command; show the refusal or the bad input instead of a traceback."""
-    try:
-        write()
-    except PermissionDenied as refusal:
-        st.error(f"Not allowed: {escape_markdown(refusal)}")
-        return
-    except (ValueError, NotFound) as problem:
-        st.error(escape_markdown(problem))
-        return
-    clear_caches()
-    st.session_state["deals_flash"] = success
-    st.rerun()
+    auth.run_write(success, write)
 
 
-if flash := st.session_state.pop("deals_flash", None):
-    st.success(flash)
+auth.show_flash()
 if not can_write:
     st.info("You can look at the pipeline; changing deals needs the MEMBER role.")
 

@@ -5,9 +5,7 @@ person's account. Each decision is an app.identity_overrides row that the next d
 import streamlit as st
 
 from apps.crm import auth
-from apps.crm.data import clear_caches, escape_markdown
 from apps.crm.data import identity as data
-from apps.state import NotFound, PermissionDenied
 from apps.state import identity as commands
 
 actor = auth.require_actor()
@@ -18,21 +16,10 @@ st.caption("Decisions apply at the next build (`devsignal run`, or Dagster's nex
 
 
 def run(write, success: str) -> None:
-    try:
-        write()
-    except PermissionDenied as refusal:
-        st.error(f"Not allowed: {escape_markdown(refusal)}")
-        return
-    except (ValueError, NotFound) as problem:
-        st.error(escape_markdown(problem))
-        return
-    clear_caches()
-    st.session_state["identity_flash"] = success
-    st.rerun()
+    auth.run_write(success, write)
 
 
-if flash := st.session_state.pop("identity_flash", None):
-    st.success(flash)
+auth.show_flash()
 
 suggest_tab, person_tab, decisions_tab = st.tabs(["Suggested merges", "A person", "Decisions"])
 

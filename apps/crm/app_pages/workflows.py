@@ -9,7 +9,6 @@ import yaml
 from apps.crm import auth
 from apps.crm.data import escape_markdown
 from apps.crm.data import workflows as data
-from apps.state import NotFound, PermissionDenied
 from apps.state import workflows as commands
 
 actor = auth.require_actor()
@@ -30,16 +29,7 @@ enabled: false
 
 
 def run(write, success: str) -> None:
-    try:
-        write()
-    except PermissionDenied as refusal:
-        st.error(f"Not allowed: {escape_markdown(refusal)}")
-        return
-    except (ValueError, NotFound, yaml.YAMLError) as problem:
-        st.error(escape_markdown(problem))
-        return
-    st.session_state["workflows_flash"] = success
-    st.rerun()
+    auth.run_write(success, write, bad_input=(yaml.YAMLError,))
 
 
 def parse(text: str) -> dict:
@@ -49,8 +39,7 @@ def parse(text: str) -> dict:
     return loaded
 
 
-if flash := st.session_state.pop("workflows_flash", None):
-    st.success(flash)
+auth.show_flash()
 if not is_admin:
     st.info("Changing workflows needs the ADMIN role (a workflow acts on its own).")
 
