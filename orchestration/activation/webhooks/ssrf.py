@@ -289,30 +289,25 @@ class _PinnedHTTPSConnection(_PinnedMixin, HTTPSConnection):
     pass
 
 
-class _PinnedHTTPPool(HTTPConnectionPool):
+class _PinnedPoolMixin:
+    """A pool whose new connections all go to the one vetted address."""
+
+    def __init__(self, *args, pinned_ip: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pinned_ip = pinned_ip
+
+    def _new_conn(self):
+        conn = super()._new_conn()
+        conn.pinned_ip = self.pinned_ip
+        return conn
+
+
+class _PinnedHTTPPool(_PinnedPoolMixin, HTTPConnectionPool):
     ConnectionCls = _PinnedHTTPConnection
 
-    def __init__(self, *args, pinned_ip: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pinned_ip = pinned_ip
 
-    def _new_conn(self):
-        conn = super()._new_conn()
-        conn.pinned_ip = self.pinned_ip
-        return conn
-
-
-class _PinnedHTTPSPool(HTTPSConnectionPool):
+class _PinnedHTTPSPool(_PinnedPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _PinnedHTTPSConnection
-
-    def __init__(self, *args, pinned_ip: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.pinned_ip = pinned_ip
-
-    def _new_conn(self):
-        conn = super()._new_conn()
-        conn.pinned_ip = self.pinned_ip
-        return conn
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, resolver: Resolver | None = None,
