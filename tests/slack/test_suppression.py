@@ -89,3 +89,13 @@ def test_signups_from_one_account_within_an_hour_are_one_alert(slack_env):
     assert "ts" in deliver({"type": "new_signup", "person_id": "p-bob"}, "su-3", now=start + dt.timedelta(hours=1))
     assert [m["blocks"][1]["text"]["text"].splitlines()[0] for m in slack_env.messages("ana-accounts")] == [
         "*Ada Lovelace* at *Acme Rockets*", "*Bob &lt;b&gt;* at *Acme Rockets*"]
+
+
+def test_an_account_deleted_in_the_crm_gets_no_alerts_until_restored(slack_env):
+    start = T0 + dt.timedelta(days=400)
+    sql("insert into app.account_suppressions (account_id, reason, suppressed_by) values ('acct-acme', 'duplicate', 'a@x')")
+    try:
+        assert hot("acct-acme", "del-1", start) == {"skipped": "deleted"}
+    finally:
+        sql("delete from app.account_suppressions where account_id = 'acct-acme'")
+    assert "ts" in hot("acct-acme", "del-2", start + dt.timedelta(minutes=1))

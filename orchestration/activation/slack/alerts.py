@@ -327,6 +327,9 @@ def suppressed(conn, alert: dict, built: Built, now: dt.datetime,
     kind = alert["type"]
     if kind not in SNOOZABLE or not built.account_id:
         return None
+    if conn.execute(text("select 1 from app.account_suppressions where account_id = :id"),
+                    {"id": built.account_id}).first():
+        return "deleted"  # deleted in the CRM: nobody wants to hear about it
     if snoozed_until(conn, built.account_id, now):
         return "snoozed"
     window = (_configured_cooldowns() if cooldowns is None else cooldowns).get(kind)
@@ -390,7 +393,7 @@ class _KeyLock:
 
 def deliver(alert: dict, idempotency_key: str, *, now: Optional[dt.datetime] = None,
             cooldowns: Optional[dict[str, dt.timedelta]] = None) -> dict:
-    """Send `alert` once per `idempotency_key`: `{"channel", "ts"}`, or `{"skipped": "snoozed" | "cooldown"}`.
+    """Send `alert` once per `idempotency_key`: `{"channel", "ts"}`, or `{"skipped": "deleted" | "snoozed" | "cooldown"}`.
     `now` is the clock for snoozes and cool-downs (tests); `cooldowns` replaces COOLDOWNS."""
     if not isinstance(alert, dict) or alert.get("type") not in ALERT_TYPES:
         kind = alert.get("type") if isinstance(alert, dict) else type(alert).__name__
