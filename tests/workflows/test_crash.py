@@ -25,7 +25,6 @@ from orchestration.activation.workflows import action_key, events_since, plan
 from .conftest import ADMIN, add_account, add_signal, outbox_rows, runs, sql
 
 DRAIN = "from orchestration.activation import outbox; outbox.drain(kinds=('workflow_action',))"
-LATER = datetime.now(timezone.utc) + timedelta(minutes=5)   # past the killed claim's lease
 
 
 def start_drain() -> subprocess.Popen:
@@ -79,7 +78,8 @@ def plan_deal_then_webhook() -> tuple[dict, str]:
 
 def rerun_and_check_once(workflow: dict, event_key: str) -> None:
     for _ in range(3):
-        outbox.drain(now=LATER, kinds=("workflow_action",))
+        # past the killed claim's lease (taken from now, not import time: the suite may run for long)
+        outbox.drain(now=datetime.now(timezone.utc) + timedelta(minutes=5), kinds=("workflow_action",))
     assert [row["title"] for row in sql("select title from app.deals")] == ["Crash test deal"]
     webhooks = outbox_rows("webhook")
     assert len(webhooks) == 1 and webhooks[0]["payload"]["event_type"] == "deal.created"
