@@ -55,6 +55,12 @@ def up(with_sandbox: bool = True) -> None:
 
     params = db.connection()
     pipeline.prepare_dbt()
+    # the CRM's first OWNER is made here, so a generated password reaches this console (once), not the CRM's log
+    from apps import migrations
+    from apps.state import members
+
+    migrations.upgrade()
+    owner_password = members.ensure_owner()
     env = dict(os.environ)
     processes: dict[str, subprocess.Popen] = {}
     urls = {"PostgreSQL": params.url()}
@@ -77,6 +83,10 @@ def up(with_sandbox: bool = True) -> None:
     urls["CRM"] = f"http://127.0.0.1:{CRM_PORT}"
     for name, url in urls.items():
         console.print(f"  {name:<22} {url}")
+    if owner_password is not None:
+        email = settings.get("DEVSIGNAL_CRM_OWNER_EMAIL") or "owner@devsignal.local"
+        console.print(f"  CRM first run: log in as [bold]{email}[/bold] with password [bold]{owner_password}[/bold] "
+                      "(shown once; change it under Settings)")
     console.print(f"  logs in {logs}; Ctrl-C stops everything")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)  # `kill` stops the children too
     try:

@@ -48,7 +48,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "DEVSIGNAL_SLACK_HOT_COOLDOWN_HOURS": ("168", "hours before another HOT alert for the same account (unless it left HOT and came back)"),
     "DEVSIGNAL_SLACK_SINK_FILE": ("", "local sink for alerts when there is no token (JSON lines); empty = <DEVSIGNAL_HOME>/sinks/slack.jsonl"),
     "DEVSIGNAL_WEBHOOK_ALLOW_PRIVATE": ("", "comma-separated CIDRs outbound webhooks may reach despite the SSRF guard (tests, on-prem receivers)"),
-    "DEVSIGNAL_CRM_OWNER_EMAIL": ("", "email of the CRM's first OWNER, created on first run; empty = owner@localhost"),
+    "DEVSIGNAL_CRM_OWNER_EMAIL": ("", "email of the CRM's first OWNER, created on first run; empty = owner@devsignal.local"),
     "DEVSIGNAL_CRM_OWNER_PASSWORD": ("", "password of that first OWNER; empty = one is generated and printed once. Never logged"),
 }
 
