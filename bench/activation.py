@@ -249,9 +249,11 @@ def bench_activation(args, world_dir: Path) -> dict:
             while not stop.is_set():
                 seen: dict[str, int] = {}
                 for message in slack.messages():
-                    body = (message.get("text") or "") + str(message.get("blocks") or "")
-                    if "HOT" not in body:
+                    # the HOT account alerts only (a workflow may post its own message about the same account)
+                    key = ((message.get("metadata") or {}).get("event_payload") or {}).get("idempotency_key", "")
+                    if not key.startswith("slack:hot_account:"):
                         continue
+                    body = (message.get("text") or "") + str(message.get("blocks") or "")
                     for account_id, name in names.items():
                         if name and name in body and account_id in sent_at:
                             seen[account_id] = seen.get(account_id, 0) + 1

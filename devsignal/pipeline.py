@@ -23,8 +23,9 @@ def prepare_dbt() -> None:
     from orchestration.defs.transform import vars_args
 
     result = subprocess.run(
+        # the project's own target/ whatever DBT_TARGET_PATH says: that is where Dagster reads the manifest
         [dbt, "parse", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--quiet",
-         *vars_args()],
+         "--target-path", str(project_dir / "target"), *vars_args()],
         capture_output=True, text=True,
     )
     if result.returncode != 0:

@@ -1,10 +1,15 @@
-"""One database for the orchestration tests (outbox, sensors, fast path), never the demo's."""
+"""One database for the orchestration tests (outbox, sensors, fast path), never the demo's.
+
+Fixtures are module-scoped, not package-scoped: this folder is not a Python package (its name
+would shadow the project's `orchestration`), so a "package" fixture would live for the whole
+session and its environment (DEVSIGNAL_DATABASE_URL, DEVSIGNAL_HOME, DBT_TARGET_PATH) would leak
+into every later test."""
 
 import pytest
 from sqlalchemy import text
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def activation_db(own_database_factory):
     with own_database_factory("devsignal_orchestration_test") as url:
         yield url
@@ -25,7 +30,7 @@ def clean_outbox(activation_db):
     outbox.HANDLERS.update(saved)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def fake_slack():
     """The fake Slack Web API; alerts go there (DEVSIGNAL_SLACK_API_URL + a bot token)."""
     from ingestion.sandbox.slack import serve_fake_slack
@@ -39,7 +44,7 @@ def fake_slack():
         yield fake
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def dagster_storage(activation_db):
     """A PostgreSQL database of our own for Dagster's run/event/schedule storage."""
     import orchestration_world as ow
@@ -49,7 +54,7 @@ def dagster_storage(activation_db):
     ow.drop_database(ow.DAGSTER_DBNAME)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def world(activation_db, dagster_storage, fake_slack, tmp_path_factory):
     """A small world (ending today) loaded and built by Dagster into this package's database.
 

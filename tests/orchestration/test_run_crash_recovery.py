@@ -55,7 +55,11 @@ def code_server(world, tmp_path_factory):
     assert process.poll() is None, log_path.read_text()[-3000:]
     yield port
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a busy machine: a stuck shutdown must not fail the tests
+        process.kill()
+        process.wait(timeout=30)
 
 
 def _pings(client) -> bool:
